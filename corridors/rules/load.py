@@ -1,0 +1,332 @@
+"""Load, validate and cross-check the rules files.
+
+The rules ship inside the package (``corridors/data/rules/*.toml``) and are read through
+:mod:`importlib.resources`, so they work from a wheel or a zip as well as from a checkout.
+Any problem is reported as one :class:`RulesError` line naming the file, the key path and the
+reason, e.g.::
+
+    border_posts.toml: posts.torkham.directions.PAK->AFG.cost.value: Input should be greater
+    than or equal to 0
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import logging
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from corridors.rules.schema import (
+    AgreementsFile,
+    BorderPostsFile,
+    CarrierRightsFile,
+    HandlingFile,
+    LinehaulFile,
+    Rules,
+    SourcesFile,
+)
+from geodata.errors import DataError
+
+__all__ = ["RULES_FILES", "RulesError", "clear_cache", "default_rules_dir", "load_rules"]
+
+log = logging.getLogger(__name__)
+
+#: The files a rules directory must contain, in load order.
+RULES_FILES: tuple[str, ...] = (
+    "sources.toml",
+    "border_posts.toml",
+    "agreements.toml",
+    "carrier_rights.toml",
+    "linehaul.toml",
+    "handling.toml",
+)
+
+_PACKAGE_ORIGIN = "package:corridors/data/rules"
+#: ``basis`` value of a carrier right backed by documented practice rather than an agreement.
+PRACTICE = "practice"
+
+
+class RulesError(DataError):
+    """A rules file is missing, malformed, inconsistent or refers to something unknown.
+
+    Parameters
+    ----------
+    file
+        The file name (``"border_posts.toml"``).
+    path
+        The dotted key path inside the file (``"posts.torkham.closures[2]"``), or ``""``.
+    reason
+        What is wrong.
+    """
+
+    def __init__(self, file: str, path: str, reason: str) -> None:
+        self.file = file
+        self.path = path
+        self.reason = reason
+        where = f"{file}: {path}" if path else file
+        super().__init__(f"{where}: {reason}")
+
+
+def default_rules_dir() -> Traversable:
+    """The rules directory shipped with the package."""
+    return resources.files("corridors") / "data" / "rules"
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Load the rules, by default those shipped with the package (cached per location).
+
+    Parameters
+    ----------
+    path
+        A directory holding the files of :data:`RULES_FILES`; ``None`` for the packaged rules.
+
+    Returns
+    -------
+    Rules
+        Frozen, validated and cross-checked rules.
+
+    Raises
+    ------
+    RulesError
+        On the first problem found, naming the file, the key path and the reason.
+
+    Examples
+    --------
+    >>> rules = load_rules()
+    >>> rules.posts["torugart"].countries
+    ('KGZ', 'CHN')
+    """
+    key = _PACKAGE_ORIGIN if path is None else str(Path(path).resolve())
+    return _load_cached(key)
+
+
+def clear_cache() -> None:
+    """Forget every loaded rules set (e.g. after editing a rules directory in place)."""
+    _load_cached.cache_clear()
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(key: str) -> Rules:
+    base: Traversable | Path = default_rules_dir() if key == _PACKAGE_ORIGIN else Path(key)
+    if isinstance(base, Path) and not base.is_dir():
+        raise RulesError(str(base), "", "rules directory not found")
+    raw = {name: _read_toml(base, name) for name in RULES_FILES}
+    rules = _build(raw, origin=key)
+    log.debug(
+        "loaded rules from %s: %d posts, %d agreements, %d carrier rights",
+        key,
+        len(rules.posts),
+        len(rules.agreements.agreements),
+        len(rules.carrier_rights.rights),
+    )
+    return rules
+
+
+def _read_toml(base: Traversable | Path, name: str) -> dict[str, Any]:
+    entry = base / name
+    if not entry.is_file():
+        raise RulesError(name, "", f"file not found in {base}")
+    try:
+        return tomllib.loads(entry.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(name, "", f"invalid TOML: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Building
+# --------------------------------------------------------------------------------------------
+def _build(raw: Mapping[str, dict[str, Any]], *, origin: str) -> Rules:
+    sources_file = _validate(
+        "sources.toml", SourcesFile, _with_keys(raw["sources.toml"], "sources")
+    )
+    catalogue = {key: src.model_dump() for key, src in sources_file.sources.items()}
+
+    resolved = {
+        name: _resolve_sources(name, copy.deepcopy(raw[name]), catalogue)
+        for name in RULES_FILES[1:]
+    }
+    posts_raw = _merge_shared_closures(_with_keys(resolved["border_posts.toml"], "posts"))
+    border_posts = _validate("border_posts.toml", BorderPostsFile, posts_raw)
+    agreements = _validate(
+        "agreements.toml", AgreementsFile, _with_keys(resolved["agreements.toml"], "agreements")
+    )
+    rights = _validate("carrier_rights.toml", CarrierRightsFile, resolved["carrier_rights.toml"])
+    linehaul = _validate("linehaul.toml", LinehaulFile, resolved["linehaul.toml"])
+    handling = _validate("handling.toml", HandlingFile, resolved["handling.toml"])
+
+    rules = Rules(
+        origin=origin,
+        sources=sources_file.sources,
+        border_posts=border_posts,
+        agreements=agreements,
+        carrier_rights=rights,
+        linehaul=linehaul,
+        handling=handling,
+    )
+    _cross_check(rules)
+    return rules
+
+
+def _with_keys(data: dict[str, Any], table: str) -> dict[str, Any]:
+    """Copy each entry's key of ``data[table]`` into the entry (``key = ...``)."""
+    entries = data.get(table)
+    if isinstance(entries, dict):
+        for key, entry in entries.items():
+            if isinstance(entry, dict):
+                entry.setdefault("key", key)
+    return data
+
+
+def _resolve_sources(file: str, data: Any, catalogue: Mapping[str, Any], path: str = "") -> Any:
+    """Replace ``source = "key"`` and ``sources = ["key", ...]`` by the catalogue entries."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else key
+            if key == "source" and isinstance(value, str):
+                data[key] = _lookup_source(file, here, value, catalogue)
+            elif key == "sources" and isinstance(value, list):
+                data[key] = [
+                    _lookup_source(file, f"{here}[{i}]", item, catalogue)
+                    if isinstance(item, str)
+                    else item
+                    for i, item in enumerate(value)
+                ]
+            else:
+                data[key] = _resolve_sources(file, value, catalogue, here)
+    elif isinstance(data, list):
+        return [_resolve_sources(file, v, catalogue, f"{path}[{i}]") for i, v in enumerate(data)]
+    return data
+
+
+def _lookup_source(file: str, path: str, key: str, catalogue: Mapping[str, Any]) -> Any:
+    if key not in catalogue:
+        raise RulesError(file, path, f"unknown source {key!r}{_suggest(key, catalogue)}")
+    return copy.deepcopy(catalogue[key])
+
+
+def _merge_shared_closures(data: dict[str, Any]) -> dict[str, Any]:
+    """Copy each top-level ``[[closures]]`` entry into the posts it lists."""
+    posts = data.get("posts") if isinstance(data.get("posts"), dict) else {}
+    closures = data.get("closures", [])
+    if not isinstance(closures, list):
+        return data
+    for i, closure in enumerate(closures):
+        if not isinstance(closure, dict):
+            continue
+        listed = closure.get("posts", [])
+        if not listed:
+            raise RulesError(
+                "border_posts.toml", f"closures[{i}].posts", "a shared closure must list its posts"
+            )
+        for j, post in enumerate(listed):
+            if post not in posts:
+                raise RulesError(
+                    "border_posts.toml",
+                    f"closures[{i}].posts[{j}]",
+                    f"unknown border post {post!r}{_suggest(post, posts)}",
+                )
+            own = {k: copy.deepcopy(v) for k, v in closure.items() if k != "posts"}
+            posts[post].setdefault("closures", []).append(own)
+    return data
+
+
+def _validate[M: BaseModel](file: str, model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        raise RulesError(file, _loc_path(first["loc"]), _clean(first["msg"]) + more) from None
+
+
+def _loc_path(loc: Iterable[int | str]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif "[" in part:  # validator or union-member tags such as 'function-after[...]'
+            continue
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _clean(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+def _suggest(key: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=3)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-file checks
+# --------------------------------------------------------------------------------------------
+def _cross_check(rules: Rules) -> None:
+    posts = rules.posts
+    ports = rules.handling.ports
+    agreements = rules.agreements.agreements
+    handling_keys = rules.handling.transloads
+
+    def known(file: str, path: str, value: str, catalogue: Mapping[str, Any], what: str) -> None:
+        if value not in catalogue:
+            raise RulesError(file, path, f"unknown {what} {value!r}{_suggest(value, catalogue)}")
+
+    for key, agreement in agreements.items():
+        for i, post in enumerate(agreement.posts):
+            known("agreements.toml", f"agreements.{key}.posts[{i}]", post, posts, "border post")
+        for i, port in enumerate(agreement.ports):
+            known("agreements.toml", f"agreements.{key}.ports[{i}]", port, ports, "port")
+
+    for i, right in enumerate(rules.carrier_rights.rights):
+        here = f"rights[{i}]"
+        if right.basis is not None and right.basis != PRACTICE:
+            known("carrier_rights.toml", f"{here}.basis", right.basis, agreements, "agreement")
+        for j, post in enumerate(right.transload_at):
+            known("carrier_rights.toml", f"{here}.transload_at[{j}]", post, posts, "border post")
+            _check_touches(
+                "carrier_rights.toml",
+                f"{here}.transload_at[{j}]",
+                posts[post].countries,
+                right.countries,
+            )
+
+    for i, transload in enumerate(rules.carrier_rights.transloads):
+        here = f"transloads[{i}]"
+        known("carrier_rights.toml", f"{here}.post", transload.post, posts, "border post")
+        known(
+            "carrier_rights.toml",
+            f"{here}.handling",
+            transload.handling,
+            handling_keys,
+            "handling item",
+        )
+        _check_touches(
+            "carrier_rights.toml",
+            f"{here}.post",
+            posts[transload.post].countries,
+            transload.from_carriers + transload.to_carriers,
+        )
+
+
+def _check_touches(
+    file: str, path: str, post_countries: Iterable[str], countries: Iterable[str]
+) -> None:
+    post_set, others = set(post_countries), set(countries)
+    if not post_set & others:
+        raise RulesError(
+            file, path, f"post between {sorted(post_set)} does not touch {sorted(others)}"
+        )
+
+
+_ = Callable  # keep the import for type checkers that read annotations lazily
