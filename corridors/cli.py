@@ -285,7 +285,8 @@ def network_info(network_file: Path | None, as_json: bool) -> None:
     click.echo("additions (fills and planned lines):")
     for key, a in info["additions"].items():
         click.echo(
-            f"  {key}: {a.get('status')}, {a.get('length_km')} km — {a.get('source_title', '')[:90]}"
+            f"  {key}: {a.get('status')}, {a.get('length_km')} km — "
+            f"{a.get('source_title', '')[:90]}"
         )
 
 

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from corridors.places import Place, PlaceIndex
+from corridors.travel import edge_hours
 from geodata.errors import InvalidInputError, NoRouteError
 from geodata.geo import unit_vectors
 from geodata.network import Network, load_network
 from geodata.schema import EDGE_MODES, NODE_MODES, STATUSES
-from corridors.places import Place, PlaceIndex
-from corridors.travel import edge_hours
 from routing import CostedGraph, shortest_path
 
 __all__ = ["OBJECTIVES", "TRAVEL_MODES", "Leg", "Planner", "Route", "route"]

@@ -12,7 +12,7 @@ edges.  Lengths are geodesic, measured on the source coordinates.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -44,12 +44,36 @@ class LineTable:
         One dict of edge attributes per line (class, ref, name, status, gauge_mm, source).
     snap_m
         Per line, how far its dangling ends may be joined to another line, metres.
+    cut_ends
+        Per line, whether its first / last vertex is where clipping at a country boundary
+        cut it: such an end continues in the neighbouring country, so it is joined to the
+        neighbour's line in preference to a line of its own country.
     """
 
     coords: list[np.ndarray]
     country: list[str]
     attrs: list[dict[str, object]]
     snap_m: list[float]
+    cut_ends: list[tuple[bool, bool]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.cut_ends:
+            self.cut_ends = [(False, False)] * len(self.coords)
+
+    def append(
+        self,
+        coords: np.ndarray,
+        country: str,
+        attrs: dict[str, object],
+        snap_m: float,
+        cut_ends: tuple[bool, bool] = (False, False),
+    ) -> None:
+        """Add one line."""
+        self.coords.append(coords)
+        self.country.append(country)
+        self.attrs.append(attrs)
+        self.snap_m.append(snap_m)
+        self.cut_ends.append(cut_ends)
 
     def __len__(self) -> int:
         return len(self.coords)
@@ -60,6 +84,7 @@ class LineTable:
         self.country += other.country
         self.attrs += other.attrs
         self.snap_m += other.snap_m
+        self.cut_ends += other.cut_ends
 
 
 @dataclass
@@ -123,6 +148,14 @@ def node_lines(lines: LineTable, *, border_snap_m: float, bridge_m: float = 0.0)
     a, b, eline = a[keep], b[keep], eline[keep]
     del starts
 
+    cut = np.zeros(len(uniq), dtype=bool)
+    ends = np.cumsum(sizes)
+    for i, (c0, c1) in enumerate(lines.cut_ends):
+        if c0:
+            cut[inv[ends[i] - sizes[i]]] = True
+        if c1:
+            cut[inv[ends[i] - 1]] = True
+
     lon_l, lat_l, country_l = [lon], [lat], [vcountry]
     n_v = len(lon)
     border_a: list[int] = []
@@ -165,9 +198,22 @@ def node_lines(lines: LineTable, *, border_snap_m: float, bridge_m: float = 0.0)
     di, ei, dist, same = di[within], ei[within], dist[within], same[within]
     first = np.where(same, dist <= tol[di], dist <= border_snap_m)
     best: dict[int, tuple[float, int]] = {}
-    for d, e, s in zip(di[first].tolist(), ei[first].tolist(), dist[first].tolist(), strict=True):
+    best_foreign: dict[int, tuple[float, int]] = {}
+    for d, e, s, sm in zip(
+        di[first].tolist(),
+        ei[first].tolist(),
+        dist[first].tolist(),
+        same[first].tolist(),
+        strict=True,
+    ):
         if d not in best or s < best[d][0]:
             best[d] = (s, e)
+        if not sm and (d not in best_foreign or s < best_foreign[d][0]):
+            best_foreign[d] = (s, e)
+    # an end cut at a boundary continues across it
+    for d, choice in best_foreign.items():
+        if cut[dangles[d]]:
+            best[d] = choice
     # two dangles facing each other: keep one connector
     chosen: list[tuple[int, int]] = []
     done: set[int] = set()
@@ -181,22 +227,25 @@ def node_lines(lines: LineTable, *, border_snap_m: float, bridge_m: float = 0.0)
         done.add(v)
     # Second pass: a dangle's nearest line is often the parallel track or carriageway of
     # its own component; bridge each remaining pair of components once, by the shortest
-    # candidate between them.
-    comp_a = np.concatenate([a, [v for v, _ in chosen], border_a]).astype(np.int64)
-    comp_b = np.concatenate([b, [int(a[e]) for _, e in chosen], border_b]).astype(np.int64)
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    _, label = connected_components(
-        coo_matrix((np.ones(len(comp_a)), (comp_a, comp_b)), shape=(n_v, n_v)), directed=False
+    # candidate between them.  Within a country the components are those of that
+    # country's own lines (a piece reachable only through a neighbour is still a gap);
+    # across countries they include the border links already made.
+    chosen_a = np.array([v for v, _ in chosen], dtype=np.int64)
+    chosen_b = np.array([int(a[e]) for _, e in chosen], dtype=np.int64)
+    domestic = _labels(n_v, np.concatenate([a, chosen_a]), np.concatenate([b, chosen_b]))
+    overall = _labels(
+        n_v,
+        np.concatenate([a, chosen_a, np.asarray(border_a, dtype=np.int64)]),
+        np.concatenate([b, chosen_b, np.asarray(border_b, dtype=np.int64)]),
     )
-    bridge: dict[tuple[int, int], tuple[float, int, int]] = {}
-    for d, e, s in zip(di.tolist(), ei.tolist(), dist.tolist(), strict=True):
+    bridge: dict[tuple[int, int, int], tuple[float, int, int]] = {}
+    for d, e, s, sm in zip(di.tolist(), ei.tolist(), dist.tolist(), same.tolist(), strict=True):
         v = int(dangles[d])
+        label = domestic if sm else overall
         la, lb = int(label[v]), int(label[a[e]])
         if la == lb:
             continue
-        k = (min(la, lb), max(la, lb))
+        k = (min(la, lb), max(la, lb), int(sm))
         if k not in bridge or (s, v) < bridge[k][:2]:
             bridge[k] = (s, v, e)
     chosen += [(v, e) for _, v, e in sorted(bridge.values())]
@@ -272,6 +321,15 @@ def node_lines(lines: LineTable, *, border_snap_m: float, bridge_m: float = 0.0)
         n_connectors=int(conn_mask.sum()),
         connector_km=float(dist_m[conn_mask].sum() / 1000),
     )
+
+
+def _labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected-component label of every vertex of the undirected graph (a, b)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    m = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    return connected_components(m, directed=False)[1]
 
 
 def _line_of_dangle(

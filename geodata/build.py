@@ -60,6 +60,9 @@ _GEOD = Geod(ellps="WGS84")
 #: the ocean network anyway.
 _CASPIAN_BOX = (46.0, 36.0, 55.5, 48.0)
 _SEA = "SEA"
+#: A line end this close to its country's boundary (degrees, about 1.5 km) is taken to
+#: continue across it: it is joined to the neighbour's line in preference to its own.
+_BORDER_END_DEG = 0.015
 
 
 @dataclass
@@ -130,17 +133,13 @@ def _lines_from(
     for geom, a in zip(gdf.geometry.values, attrs, strict=True):
         if geom is None or geom.is_empty:
             continue
-        parts = shapely.get_parts(geom)
-        for part in parts:
+        for part in shapely.get_parts(geom):
             if part.geom_type != "LineString":
                 continue
             c = np.asarray(part.coords)[:, :2]
             if len(c) < 2 or _geodesic_km(c) < sliver_km:
                 continue
-            out.coords.append(c)
-            out.country.append(country)
-            out.attrs.append(a)
-            out.snap_m.append(snap_m)
+            out.append(c, country, a, snap_m)
     return out
 
 
@@ -160,15 +159,17 @@ def _clip_by_country(
     """Clip lines to each country's polygon.
 
     Lines wholly inside are kept as they are; only the pieces that clipping cuts off are
-    subject to the sliver filter (short source lines are often junction links).
+    subject to the sliver filter (short source lines are often junction links).  Line ends
+    near the country's boundary are flagged (see :data:`_BORDER_END_DEG`).
     """
     import shapely
 
     out = LineTable([], [], [], [])
     for c in countries:
         sub = gdf if col is None else gdf[gdf[col] == c]
-        if not len(sub):
+        if not len(sub) or c not in polys:  # no land of c in the sources' extent
             continue
+        start = len(out)
         poly = polys[c]
         shapely.prepare(poly)
         geoms = sub.geometry.values
@@ -186,10 +187,29 @@ def _clip_by_country(
         pieces["geometry"] = shapely.intersection(geoms[cut], poly)
         out.extend(
             _lines_from(
-                pieces, c, [make_attrs(rows[i]) for i in np.flatnonzero(cut)], snap_m, cfg.sliver_km
+                pieces,
+                c,
+                [make_attrs(rows[i]) for i in np.flatnonzero(cut)],
+                snap_m,
+                cfg.sliver_km,
             )
         )
+        _mark_border_ends(out, start, poly)
     return out
+
+
+def _mark_border_ends(lines: LineTable, start: int, poly: Any) -> None:
+    """Flag the ends of ``lines[start:]`` that lie near the boundary of ``poly``."""
+    import shapely
+
+    if start == len(lines):
+        return
+    boundary = poly.boundary
+    shapely.prepare(boundary)
+    ends = np.array([[c[0], c[-1]] for c in lines.coords[start:]]).reshape(-1, 2)
+    near = shapely.dwithin(boundary, shapely.points(ends), _BORDER_END_DEG).reshape(-1, 2)
+    for k, (e0, e1) in enumerate(near.tolist()):
+        lines.cut_ends[start + k] = (bool(e0), bool(e1))
 
 
 def _leftovers(
@@ -213,6 +233,9 @@ def _leftovers(
     import shapely
 
     out = LineTable([], [], [], [])
+    # a country without a polygon in the sources (outside a clipped extent) has no land
+    # for a piece to lie in
+    countries = tuple(c for c in countries if c in polys)
     own = {c: gdf[gdf[col] == c].geometry.values for c in countries}
     trees = {c: shapely.STRtree(g) for c, g in own.items()}
     for c in countries:
@@ -298,8 +321,12 @@ def _road_lines(
         coarse["border_strip"] & coarse["country"].isin(ROAD_COUNTRIES_DETAILED) & ~building
     ]
     if len(strip):
-        near = detailed[detailed.intersects(strip.union_all().buffer(0.05))]
-        mask = near.geometry.buffer(0.003).union_all()
+        import shapely
+
+        # distances in degrees on purpose: a ~300 m corridor around the detailed roads
+        zone = shapely.buffer(strip.union_all(), 0.05)
+        near = detailed[detailed.intersects(zone)]
+        mask = shapely.union_all(shapely.buffer(near.geometry.values, 0.003))
         rest = strip.copy()
         rest["geometry"] = strip.geometry.difference(mask)
         rest = rest[~rest.geometry.is_empty]
@@ -752,6 +779,7 @@ def _assemble(
     def nodes_of(mode: str) -> np.ndarray:
         return np.flatnonzero(np.asarray(node_mode) == NODE_MODES.index(mode))
 
+    _border_status(edges, len(node_lon))
     report["absorbed_border_slivers"] = _absorb_slivers(
         edges, node_country, node_mode, cfg.border_sliver_km
     )
@@ -863,6 +891,9 @@ def _assemble(
     # Caspian ferries between port nodes
     ferries = _read(source_path(src, "caspian_ferries"))
     ports = [p for p in places if p["kind"] == "port" and p["key"] in port_node]
+    if not ports:
+        log.warning("no port places: the %d ferry links are left out", len(ferries))
+        ferries = ferries.iloc[:0]
     for r in ferries.itertuples(index=False):
         c = np.asarray(r.geometry.coords)[:, :2]
         ends = []
@@ -900,6 +931,24 @@ def _assemble(
     )
 
 
+def _border_status(edges: list[dict[str, Any]], n: int) -> None:
+    """A border link is only as usable as the lines it joins.
+
+    Each end takes the best status among the lines that meet there; the link takes the
+    worse of its two ends (a crossing that only a planned railway reaches is planned).
+    """
+    rank = {s: i for i, s in enumerate(STATUSES)}
+    best = np.full(n, len(STATUSES) - 1, dtype=np.int64)
+    for e in edges:
+        if e["mode"] in ("road", "rail") and e["class"] != "connector":
+            r = rank[e["status"]]
+            best[e["u"]] = min(best[e["u"]], r)
+            best[e["v"]] = min(best[e["v"]], r)
+    for e in edges:
+        if e["mode"] == "border":
+            e["status"] = STATUSES[max(best[e["u"]], best[e["v"]])]
+
+
 def _absorb_slivers(
     edges: list[dict[str, Any]], node_country: list[str], node_mode: list[int], max_km: float
 ) -> int:
@@ -920,12 +969,29 @@ def _absorb_slivers(
     length = np.zeros(n)
     np.add.at(length, label[a], [edges[i]["length_km"] for i in plain])
     touches: dict[int, set[str]] = defaultdict(set)
+    links: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for e in edges:
         if e["mode"] == "border":
-            touches[int(label[e["u"]])].add(e["to_country"])
-    small = {c: next(iter(t)) for c, t in touches.items() if len(t) == 1 and length[c] < max_km}
+            c = int(label[e["u"]])
+            touches[c].add(e["to_country"])
+            links[c].add((min(e["u"], e["v"]), max(e["u"], e["v"])))
+    # a piece entered and left across the same boundary (two or more links); a short
+    # dead end with a single link is a real crossing and stays
+    candidates = {
+        c: next(iter(t))
+        for c, t in touches.items()
+        if len(t) == 1 and len(links[c]) >= 2 and length[c] < max_km
+    }
+    # two candidates that touch each other must not both change sides: they would swap
+    # countries and the link between them would keep stale sides.  Shorter pieces first.
+    small: dict[int, str] = {}
+    for c in sorted(candidates, key=lambda c: (length[c], c)):
+        if all(int(label[v]) not in small for link in links[c] for v in link):
+            small[c] = candidates[c]
     if not small:
         return 0
+    for c, to in small.items():
+        log.debug("border sliver: component %d (%.1f km) given to %s", c, length[c], to)
     for v in range(n):
         c = int(label[v])
         if c in small:

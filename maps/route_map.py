@@ -62,7 +62,10 @@ def route_map(route: dict[str, Any], *, tiles: str | None = "OpenStreetMap") -> 
             lon, lat = line[0]
             folium.Marker(
                 (lat, lon),
-                tooltip=f"{leg.get('post', 'border')} ({leg['country']} → {leg.get('to_country', '')})",
+                tooltip=(
+                    f"{leg.get('post', 'border')} "
+                    f"({leg['country']} → {leg.get('to_country', '')})"
+                ),
                 icon=folium.Icon(color="red", icon="flag"),
             ).add_to(layer)
     for place, colour in ((route["origin_place"], "green"), (route["destination_place"], "blue")):

@@ -16,11 +16,11 @@ import difflib
 import functools
 import logging
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -48,6 +48,8 @@ RULES_FILES: tuple[str, ...] = (
     "linehaul.toml",
     "handling.toml",
 )
+
+M = TypeVar("M", bound=BaseModel)
 
 _PACKAGE_ORIGIN = "package:corridors/data/rules"
 #: ``basis`` value of a carrier right backed by documented practice rather than an agreement.
@@ -214,7 +216,8 @@ def _lookup_source(file: str, path: str, key: str, catalogue: Mapping[str, Any])
 
 def _merge_shared_closures(data: dict[str, Any]) -> dict[str, Any]:
     """Copy each top-level ``[[closures]]`` entry into the posts it lists."""
-    posts = data.get("posts") if isinstance(data.get("posts"), dict) else {}
+    raw_posts = data.get("posts")
+    posts: dict[str, Any] = raw_posts if isinstance(raw_posts, dict) else {}
     closures = data.get("closures", [])
     if not isinstance(closures, list):
         return data
@@ -222,6 +225,8 @@ def _merge_shared_closures(data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(closure, dict):
             continue
         listed = closure.get("posts", [])
+        if not isinstance(listed, list):
+            continue  # the model reports the wrong type with its key path
         if not listed:
             raise RulesError(
                 "border_posts.toml", f"closures[{i}].posts", "a shared closure must list its posts"
@@ -234,11 +239,12 @@ def _merge_shared_closures(data: dict[str, Any]) -> dict[str, Any]:
                     f"unknown border post {post!r}{_suggest(post, posts)}",
                 )
             own = {k: copy.deepcopy(v) for k, v in closure.items() if k != "posts"}
-            posts[post].setdefault("closures", []).append(own)
+            if isinstance(posts[post], dict) and isinstance(posts[post].get("closures", []), list):
+                posts[post].setdefault("closures", []).append(own)
     return data
 
 
-def _validate[M: BaseModel](file: str, model: type[M], data: dict[str, Any]) -> M:
+def _validate(file: str, model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -327,6 +333,3 @@ def _check_touches(
         raise RulesError(
             file, path, f"post between {sorted(post_set)} does not touch {sorted(others)}"
         )
-
-
-_ = Callable  # keep the import for type checkers that read annotations lazily

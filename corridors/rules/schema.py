@@ -14,6 +14,7 @@ tuples, so a loaded :class:`Rules` object cannot be modified by accident.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
@@ -89,6 +90,7 @@ COUNTRIES: tuple[str, ...] = (
 #: lognormal variable; ``ratio`` is dimensionless; ``box`` is a container of either size.
 UNITS: tuple[str, ...] = (
     "h",
+    "days",
     "km",
     "m",
     "mm",
@@ -346,10 +348,14 @@ class Fee(Quantity):
         return self
 
     def applies(self, day: dt.date, *, carrier: str | None = None) -> bool:
-        """Whether the fee is charged on ``day`` (to ``carrier``, when given)."""
+        """Whether the fee is charged on ``day`` to a truck registered in ``carrier``.
+
+        A fee that lists ``carriers`` is charged to those carriers only (not when the carrier
+        is unknown); a fee without ``carriers`` is charged to every truck.
+        """
         if not _in_range(day, self.valid_from, self.valid_until):
             return False
-        return carrier is None or not self.carriers or carrier in self.carriers
+        return not self.carriers or carrier in self.carriers
 
 
 class DatedFact(_Provenance):
@@ -394,7 +400,7 @@ class ScheduleWindow(_Provenance):
     def _check_window(self) -> ScheduleWindow:
         _check_order(self.valid_from, self.valid_until, "schedule window")
         spans = sorted(parse_hour_range(h) for h in self.hours)
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             if start < end:
                 raise ValueError(f"opening hours {self.hours} overlap")
         return self
@@ -608,7 +614,7 @@ class Post(_Frozen):
                     f"schedule for {direction} ends on {windows[-1].valid_until}; the last "
                     "window must have no 'valid_until'"
                 )
-            for prev, nxt in zip(windows, windows[1:], strict=False):
+            for prev, nxt in itertools.pairwise(windows):
                 if (
                     prev.valid_until is None
                     or nxt.valid_from is None
@@ -625,7 +631,7 @@ class Post(_Frozen):
                 raise ValueError("a closure inside a post must not list 'posts'")
         items = sorted(self.closures, key=lambda c: c.interval()[0])
         for i, first in enumerate(items):
-            start1, end1 = first.interval()
+            _, end1 = first.interval()
             for second in items[i + 1 :]:
                 start2, _ = second.interval()
                 if end1 is not None and start2 >= end1:
@@ -876,6 +882,7 @@ class RailFigures(_Frozen):
     speed_with_delay: Quantity
     speed_without_delay: Quantity
     special_rates: FrozenMap[str, Quantity] = Field(default_factory=dict)
+    facts: FrozenMap[str, Quantity] = Field(default_factory=dict)
     notes: str | None = None
 
 

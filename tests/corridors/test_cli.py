@@ -1,0 +1,109 @@
+"""The command line as a user runs it: output, one-line errors and documented exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from corridors.cli import cli
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed console entry point in a fresh process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "corridors.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_route_tashkent_karachi_json_and_map(tmp_path: Path) -> None:
+    out = tmp_path / "route.html"
+    p = run("route", "Tashkent", "Karachi", "--json", "--map", str(out))
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    for key in ("origin", "destination", "distance_km", "hours", "legs", "geometry"):
+        assert key in data
+    assert data["origin"] == "Tashkent" and data["destination"] == "Karachi"
+    assert 2000 < data["distance_km"] < 3500
+    assert data["geometry"]["type"] == "MultiLineString"
+    for leg in data["legs"]:
+        assert {"mode", "from", "to", "country", "distance_km"} <= set(leg)
+    assert sum(leg["distance_km"] for leg in data["legs"]) == pytest.approx(
+        data["distance_km"], abs=0.01 * len(data["legs"])
+    )
+    html = out.read_text()
+    assert "leaflet" in html.lower() and "OpenStreetMap contributors" in html
+
+
+def test_route_human_summary() -> None:
+    p = run("route", "Kashgar", "Islamabad", "--modes", "road")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("Kashgar → Islamabad:")
+    assert "Khunjerab" in p.stdout
+    assert "snapped to the network" in p.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("route", "Tashkentt", "Karachi"), 2, "unknown place 'Tashkentt'; did you mean Tashkent"),
+        (("route", "Tashkent", "toshkent"), 2, "origin and destination are the same place"),
+        (("route", "41.3,abc", "Karachi"), 2, "malformed coordinates"),
+        (("route", "95,69", "Karachi"), 2, "out of range"),
+        (("route", "Termez", "Kabul", "--modes", "rail"), 1, "Kabul is not on the rail network"),
+        (("route", "Mazar-i-Sharif", "Kharlachi", "--modes", "rail"), 1, "no connection by rail"),
+        (("route", "Karachi", "Lahore", "--modes", "rail,bus"), 2, "unknown mode bus"),
+        (("route", "Karachi", "Lahore", "--map", "/nonexistent/dir/m.html"), 2, "does not exist"),
+        (("places", "--country", "Pakistan"), 2, "alpha-3"),
+        (
+            ("network", "build", "--sources", "/nonexistent", "--out", "/tmp/x.npz"),
+            3,
+            "source folder not found",
+        ),
+        (("network", "info", "--file", "/nonexistent.npz"), 3, "network file not found"),
+    ],
+)
+def test_bad_input_one_line_and_exit_code(args, code, message) -> None:
+    p = run(*args)
+    assert p.returncode == code, (p.returncode, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
+    assert "Traceback" not in p.stderr
+
+
+def test_network_build_names_the_missing_source_file(tmp_path: Path) -> None:
+    (tmp_path / "natural_earth").mkdir()
+    p = run("network", "build", "--sources", str(tmp_path), "--out", str(tmp_path / "n.npz"))
+    assert p.returncode == 3
+    assert "is missing osm_tokenless_tiles_2021/osm_major_roads.geojson" in p.stderr
+
+
+def test_places_search_and_json() -> None:
+    r = CliRunner().invoke(cli, ["places", "--search", "karachi", "--kind", "port", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert [row["locode"] for row in rows] == ["PKKHI"]
+    assert rows[0]["nodes"]["port"] >= 0
+
+
+def test_network_info_prints_provenance_and_attribution() -> None:
+    r = CliRunner().invoke(cli, ["network", "info"])
+    assert r.exit_code == 0, r.output
+    assert "© OpenStreetMap contributors" in r.output
+    assert "osm_roads_2021" in r.output and "searoute" in r.output
+    assert "trans-afghan-railway" in r.output
+
+
+def test_version() -> None:
+    r = CliRunner().invoke(cli, ["--version"])
+    assert r.exit_code == 0 and "corridors" in r.output

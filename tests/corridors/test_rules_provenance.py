@@ -1,0 +1,171 @@
+"""Every number in the rules files is sourced or flagged as an estimate, and consistent."""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corridors.rules import RULES_FILES, describe, load_rules
+
+RULES_DIR = resources.files("corridors") / "data" / "rules"
+# Numbers that are metadata of the table they sit in, not figures of the model.
+METADATA_KEYS = {"schema_version", "year"}
+REFERENCE_JSON = (
+    Path(__file__).resolve().parents[3] / "shared" / "reference" / "border-crossings.json"
+)
+EXPECTED_POSTS = {
+    "torkham", "chaman", "ghulam-khan", "kharlachi", "angoor-adda", "khunjerab", "hairatan",
+    "sher-khan-bandar", "torugart", "irkeshtam", "islam-qala", "torghundi", "aqina", "taftan",
+    "gabd", "zhibek-zholy", "khorgos", "dusti", "fotehobod", "wagah",
+}  # fmt: skip
+
+
+def _raw(name: str) -> dict[str, Any]:
+    return tomllib.loads((RULES_DIR / name).read_text(encoding="utf-8"))
+
+
+def _numbers(
+    node: Any, path: str, table: dict[str, Any] | None
+) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """Yield (path, enclosing table) for every number in a parsed TOML document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}" if path else key
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int | float):
+                if key not in METADATA_KEYS:
+                    yield here, node
+            else:
+                yield from _numbers(value, here, node)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int | float):
+                yield f"{path}[{i}]", table
+            else:
+                yield from _numbers(value, f"{path}[{i}]", table)
+
+
+def _has_provenance(table: dict[str, Any] | None) -> bool:
+    if table is None:
+        return False
+    if table.get("estimate") is True:
+        return bool(str(table.get("reasoning", "")).strip())
+    return bool(table.get("source")) or bool(table.get("sources"))
+
+
+@pytest.mark.parametrize("name", [n for n in RULES_FILES if n != "sources.toml"])
+def test_every_number_has_a_source_or_an_estimate_flag(name: str) -> None:
+    missing = [path for path, table in _numbers(_raw(name), "", None) if not _has_provenance(table)]
+    assert not missing, f"{name}: numbers without source or estimate flag: {missing}"
+
+
+def test_the_walker_catches_a_bare_number() -> None:
+    doc = tomllib.loads('[a]\nvalue = 3\nunit = "h"\n[b]\nvalue = 1\nsource = "x"\nyear = 2020\n')
+    bad = [p for p, t in _numbers(doc, "", None) if not _has_provenance(t)]
+    assert bad == ["a.value"]
+
+
+def test_sourced_numbers_carry_a_unit_and_year() -> None:
+    rules = load_rules()
+    for path, quantity in rules.iter_quantities():
+        assert quantity.unit, path
+        assert quantity.estimate or quantity.year is not None, path
+        assert quantity.estimate or quantity.all_sources, path
+        if quantity.estimate:
+            assert quantity.reasoning and quantity.reasoning.strip(), path
+
+
+def test_every_audit_row_names_its_source() -> None:
+    rows = describe()
+    assert len(rows) > 300
+    for row in rows:
+        assert row.source.strip(), row.name
+        if row.estimate:
+            assert row.source.startswith("ESTIMATE: "), row.name
+        else:
+            assert "<http" in row.source, row.name
+
+
+def test_every_source_in_the_catalogue_is_used() -> None:
+    used: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "source" and isinstance(value, str):
+                    used.add(value)
+                elif key == "sources" and isinstance(value, list):
+                    used.update(v for v in value if isinstance(v, str))
+                else:
+                    collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    for name in RULES_FILES[1:]:
+        collect(_raw(name))
+    catalogue = set(_raw("sources.toml")["sources"])
+    assert not catalogue - used, f"unused sources: {sorted(catalogue - used)}"
+
+
+def test_all_reference_crossings_are_posts() -> None:
+    rules = load_rules()
+    assert set(rules.posts) == EXPECTED_POSTS
+    if REFERENCE_JSON.exists():
+        crossings = json.loads(REFERENCE_JSON.read_text(encoding="utf-8"))["crossings"]
+        assert len(crossings) == len(EXPECTED_POSTS)
+
+
+def test_derived_linehaul_rates_match_their_tfi3() -> None:
+    rules = load_rules()
+    per = rules.linehaul.conversions["tfi3_distance"].value
+    for country, road in rules.linehaul.road.items():
+        assert math.isclose(road.cost_per_truck_km.value, road.tfi3.value / per, rel_tol=1e-3), (
+            country
+        )
+        assert road.speed_without_delay.value > road.speed_with_delay.value, country
+    for country, by_gauge in rules.linehaul.rail.items():
+        for gauge, rail in by_gauge.items():
+            if rail.tfi3 is not None:
+                expected = rail.tfi3.value / per
+                assert math.isclose(rail.cost_per_teu_km.value, expected, rel_tol=1e-3), (
+                    country,
+                    gauge,
+                )
+            assert rail.speed_without_delay.value >= rail.speed_with_delay.value, (country, gauge)
+
+
+def test_country_fallbacks_and_units_of_post_figures() -> None:
+    rules = load_rules()
+    for post in rules.posts.values():
+        for direction, figures in post.directions.items():
+            assert figures.hours.unit == "h"
+            assert figures.cost.unit == "USD/truck"
+            assert figures.hours.value > 0, (post.key, direction)
+            if figures.hours.basis == "country_fallback":
+                level = rules.border_posts.country_level[figures.hours.basis_country or ""]
+                assert figures.hours.value == level.hours.value
+
+
+def test_cpmm_anchor_values() -> None:
+    """Spot-check figures against domain-facts.md so a typo in the data is caught."""
+    rules = load_rules()
+    torkham = rules.posts["torkham"].directions
+    assert (torkham["PAK->AFG"].hours.value, torkham["PAK->AFG"].hours.year) == (24.2, 2022)
+    assert (torkham["AFG->PAK"].cost.value, torkham["AFG->PAK"].cost.year) == (525, 2021)
+    assert rules.posts["chaman"].directions["PAK->AFG"].hours.value == 54.0
+    assert rules.posts["sher-khan-bandar"].directions["AFG->TJK"].cost.value == 185
+    assert rules.linehaul.road["PAK"].tfi3.value == 569
+    assert rules.linehaul.road["PAK"].speed_with_delay.value == 11.4
+    assert rules.handling.ports["gwadar"].tariffs["import_20ft"].value == 73
+    assert rules.handling.value_of_time.default.value == 0.6

@@ -1,0 +1,114 @@
+"""The search engine agrees with networkx, on hand-built graphs and on the real network."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geodata.errors import InvalidInputError, NoRouteError
+from routing import CostedGraph, shortest_path
+
+
+def _nx_graph(u, v, oneway, w, usable):
+    g = nx.DiGraph()
+    for a, b, o, x, ok in zip(u, v, oneway, w, usable, strict=True):
+        if not ok:
+            continue
+        for s, t in ((a, b),) if o else ((a, b), (b, a)):
+            if not g.has_edge(s, t) or g[s][t]["w"] > x:
+                g.add_edge(s, t, w=x)
+    return g
+
+
+def test_small_graph_with_oneway_and_parallel_edges() -> None:
+    u = np.array([0, 1, 0, 2, 0])
+    v = np.array([1, 2, 2, 3, 1])
+    oneway = np.array([False, False, True, False, False])
+    w = np.array([1.0, 1.0, 5.0, 1.0, 0.5])  # the last edge is a cheaper parallel of the first
+    g = CostedGraph(4, u, v, oneway, w)
+    p = shortest_path(g, [0], [3])
+    assert p.nodes == (0, 1, 2, 3)
+    assert p.edges == (4, 1, 3)
+    assert p.cost == pytest.approx(2.5)
+    # the one-way edge 0 -> 2 cannot be used backwards
+    back = shortest_path(g, [2], [0])
+    assert back.edges == (1, 4)
+
+
+def test_unusable_edges_are_absent_and_no_path_raises() -> None:
+    u, v = np.array([0, 1]), np.array([1, 2])
+    g = CostedGraph(3, u, v, np.zeros(2, bool), np.ones(2), usable=np.array([True, False]))
+    with pytest.raises(NoRouteError):
+        shortest_path(g, [0], [2])
+
+
+def test_zero_weight_edges_are_kept() -> None:
+    g = CostedGraph(3, np.array([0, 1]), np.array([1, 2]), np.zeros(2, bool), np.zeros(2))
+    assert shortest_path(g, [0], [2]).nodes == (0, 1, 2)
+
+
+def test_bad_weights_are_rejected() -> None:
+    with pytest.raises(InvalidInputError):
+        CostedGraph(2, np.array([0]), np.array([1]), np.zeros(1, bool), np.array([-1.0]))
+    with pytest.raises(InvalidInputError):
+        CostedGraph(2, np.array([0]), np.array([1]), np.zeros(1, bool), np.array([np.inf]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 12),
+    edges=st.lists(
+        st.tuples(
+            st.integers(0, 11),
+            st.integers(0, 11),
+            st.booleans(),
+            st.floats(0, 100, allow_nan=False),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    data=st.data(),
+)
+def test_matches_networkx_dijkstra(n, edges, data) -> None:
+    edges = [(a % n, b % n, o, w, ok) for a, b, o, w, ok in edges if a % n != b % n]
+    if not edges:
+        return
+    u, v, oneway, w, usable = (np.array(x) for x in zip(*edges, strict=True))
+    g = CostedGraph(n, u, v, oneway.astype(bool), w.astype(float), usable.astype(bool))
+    ref = _nx_graph(u, v, oneway, w, usable)
+    s = data.draw(st.integers(0, n - 1))
+    t = data.draw(st.integers(0, n - 1).filter(lambda x: x != s))
+    try:
+        expected = nx.shortest_path_length(ref, s, t, weight="w")
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        with pytest.raises(NoRouteError):
+            shortest_path(g, [s], [t])
+        return
+    p = shortest_path(g, [s], [t])
+    assert p.cost == pytest.approx(expected, abs=1e-9)
+    # recompute the cost from the edges the path reports
+    assert sum(w[e] for e in p.edges) == pytest.approx(p.cost, abs=1e-9)
+
+
+def test_real_network_random_pairs_match_networkx(network, planner) -> None:
+    g = planner.graph("distance", frozenset({"road", "rail", "ferry", "sea"}), False)
+    ref = network.to_networkx()
+    ok = {"operational"}
+    simple = nx.DiGraph()
+    for a, b, d in ref.edges(data=True):
+        if d["status"] in ok and (not simple.has_edge(a, b) or simple[a][b]["w"] > d["length_km"]):
+            simple.add_edge(a, b, w=d["length_km"])
+    rng = np.random.default_rng(7)
+    road = np.flatnonzero(network.node_mode == 0)
+    major = planner.places._major
+    cand = road[major[road]]
+    for _ in range(8):
+        s, t = (int(x) for x in rng.choice(cand, 2, replace=False))
+        p = shortest_path(g, [s], [t])
+        expected = nx.dijkstra_path_length(simple, s, t, weight="w")
+        assert p.cost == pytest.approx(expected, abs=1e-9)
+        assert network.edge_length_km[list(p.edges)].sum() == pytest.approx(p.cost, abs=1e-9)
