@@ -82,10 +82,10 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.argument("destination")
 @click.option(
     "--objective",
-    type=click.Choice(["distance", "time"]),
-    default="distance",
+    type=click.Choice(["cost", "time", "generalized", "distance"]),
+    default="cost",
     show_default=True,
-    help="What to minimise (time = moving hours, no waits yet).",
+    help="What to minimise: USD, hours, USD + value of time, or km.",
 )
 @click.option(
     "--modes",
@@ -94,6 +94,21 @@ def cli(verbose: int, quiet: bool) -> None:
     help="Comma-separated modes the route may use.",
 )
 @click.option("--planned", is_flag=True, help="Also use planned / under-construction lines.")
+@click.option(
+    "--cargo",
+    type=click.Choice(["20ft", "40ft", "bulk"]),
+    default="20ft",
+    show_default=True,
+    help="Cargo unit.",
+)
+@click.option("--tonnes", type=float, help="Weight of bulk cargo, t.")
+@click.option("--value", "value_usd", type=float, help="Cargo value, USD.")
+@click.option(
+    "--carrier", help="ISO3 country where the truck is registered (default: the origin's country)."
+)
+@click.option("--date", "date_text", help="Departure date YYYY-MM-DD (default: today).")
+@click.option("--tir/--no-tir", default=True, show_default=True, help="Move under a TIR carnet.")
+@click.option("--vot", type=float, help="Value of time, % of cargo value per day.")
 @click.option("--json", "as_json", is_flag=True, help="Print the route as JSON.")
 @click.option(
     "--map",
@@ -114,28 +129,51 @@ def route(
     objective: str,
     modes: str,
     planned: bool,
+    cargo: str,
+    tonnes: float | None,
+    value_usd: float | None,
+    carrier: str | None,
+    date_text: str | None,
+    tir: bool,
+    vot: float | None,
     as_json: bool,
     map_file: Path | None,
     network_file: Path | None,
 ) -> None:
-    """Find the best route from ORIGIN to DESTINATION.
+    """Find the best route from ORIGIN to DESTINATION, with its itemised bill.
 
     Places are names (any common spelling), UN/LOCODEs (PKKHI) or 'lat,lon'.
     """
-    from corridors.planner import route as find_route
+    import datetime as dt
+
+    from corridors.planner import Planner
+    from corridors.shipment import Shipment, shipment_defaults
     from geodata.network import load_network
 
     if map_file is not None:
         _writable(map_file)
+    departure = Shipment.parse_date(date_text) if date_text else dt.date.today()
     mode_list = [m.strip() for m in modes.split(",") if m.strip()]
-    net = load_network(network_file)
-    r = find_route(
+    planner = Planner(load_network(network_file))
+    o = planner.places.resolve(origin)
+    shipment = Shipment(
+        carrier=(carrier or planner.default_shipment(o, departure).carrier).upper(),
+        departure=departure,
+        cargo=cargo,
+        tonnes=tonnes,
+        value_usd=value_usd
+        if value_usd is not None
+        else float(shipment_defaults()["value_usd"]["value"]),
+        tir=tir,
+        value_of_time_pct_per_day=vot,
+    )
+    r = planner.route(
         origin,
         destination,
         objective=objective,
         modes=mode_list,
         include_planned=planned,
-        network=net,
+        shipment=shipment,
     )
     data = r.to_dict()
     if map_file is not None:
@@ -145,21 +183,36 @@ def route(
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
-    click.echo(
-        f"{data['origin']} → {data['destination']}: {data['distance_km']:,.0f} km, "
-        f"{data['hours']:,.1f} h moving ({objective}; border waits and fees not included)"
-    )
-    for leg in data["legs"]:
-        what = leg.get("post", "") if leg["mode"] == "border" else f"{leg['from']} → {leg['to']}"
-        click.echo(
-            f"  {leg['mode']:<8} {leg['country']:<4} {leg['distance_km']:>8,.1f} km "
-            f"{leg['hours']:>6.1f} h  {what}"
-        )
-    for p in (r.origin, r.destination):
-        snaps = ", ".join(f"{m} {km:.1f} km" for m, km in p.snap_km.items())
-        click.echo(f"  ({p.name}: snapped to the network at {snaps})")
+    _print_route(data)
     if map_file is not None:
         click.echo(f"map written to {map_file}")
+
+
+def _print_route(data: dict[str, Any]) -> None:
+    sh = data["shipment"]
+    click.echo(
+        f"{data['origin']} → {data['destination']}: USD {data['cost_usd']:,.0f}, "
+        f"{data['hours']:,.1f} h ({data['hours'] / 24:.1f} days), {data['distance_km']:,.0f} km"
+    )
+    click.echo(
+        f"  {sh['cargo']} · {sh['carrier']} truck · departing {sh['departure']} · "
+        f"{'TIR' if sh['tir'] else 'no TIR'} · objective {data['objective']} · "
+        f"generalized USD {data['generalized_cost_usd']:,.0f}"
+    )
+    click.echo("  bill:")
+    for it in data["breakdown"]:
+        km = f"{it['distance_km']:>8,.0f} km" if it["distance_km"] else " " * 11
+        click.echo(
+            f"    {it['kind']:<13} {it['cost_usd']:>9,.0f} USD {it['hours']:>7.1f} h {km}  "
+            f"{it['label']}"
+        )
+        if it.get("reason"):
+            click.echo(f"{'':18}why: {it['reason']}")
+    if data["regimes"]:
+        click.echo("  relies on: " + ", ".join(data["regimes"]))
+    for p in (data["origin_place"], data["destination_place"]):
+        snaps = ", ".join(f"{m} {km:.1f} km" for m, km in p["snap_km"].items())
+        click.echo(f"  ({p['name']}: snapped to the network at {snaps})")
 
 
 @cli.command()
@@ -186,6 +239,40 @@ def places(text: str | None, kind: str | None, country: str | None, as_json: boo
         click.echo(
             f"{p.name:<38} {p.kind:<8} {p.country:<4} {p.lat:8.4f} {p.lon:8.4f} {modes:<14}{code}"
         )
+
+
+@cli.command()
+@click.option("--post", help="Border post key, e.g. torkham, khunjerab.")
+@click.option("--agreement", help="Agreement key, e.g. aptta, uptta, qtta, tir.")
+@click.option("--country", help="ISO3 code: country-level figures and tariffs.")
+@click.option(
+    "--section",
+    type=click.Choice(["border_posts", "agreements", "carrier_rights", "linehaul", "handling"]),
+)
+@click.option("--json", "as_json", is_flag=True)
+@_friendly
+def rules(
+    post: str | None, agreement: str | None, country: str | None, section: str | None, as_json: bool
+) -> None:
+    """Print what the model believes and why: value, unit, year and source of each figure."""
+    from corridors.rules import describe
+
+    rows = describe(
+        post=post,
+        agreement=agreement,
+        country=country.upper() if country else None,
+        section=section,
+    )
+    if as_json:
+        click.echo(json.dumps([r._asdict() for r in rows], ensure_ascii=False, default=str))
+        return
+    for r in rows:
+        year = f" ({r.year})" if r.year else ""
+        flag = " [estimate]" if r.estimate else ""
+        click.echo(f"{r.name}: {r.value} {r.unit}{year}{flag}")
+        click.echo(f"    source: {r.source}")
+        if r.note:
+            click.echo(f"    note: {r.note}")
 
 
 @cli.group()
@@ -292,6 +379,10 @@ def network_info(network_file: Path | None, as_json: bool) -> None:
 
 def main() -> None:
     """Entry point of the ``corridors`` console script."""
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):  # `corridors rules | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     cli(prog_name="corridors")
 
 

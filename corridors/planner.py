@@ -1,15 +1,15 @@
-"""The route facade: resolve places, build weights, search, and describe the path.
+"""The route facade: resolve places, cost the graph for a shipment, search, itemise.
 
-This first version routes on distance or plain moving time (no border waiting, fees or
-legality yet; those belong to the rules).  It is deliberately thin: places come from
-:mod:`corridors.places`, weights from the network and :mod:`corridors.travel`, the search
-from :mod:`routing`.
+Thin by design: places come from :mod:`corridors.places`, the costed state graph from
+:mod:`corridors.costing`, the search from :mod:`routing`, the bill from
+:mod:`corridors.bill`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -17,26 +17,27 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from corridors.bill import Bill, itemise
+from corridors.costing import TRAVEL_MODES, CostModel
 from corridors.places import Place, PlaceIndex
-from corridors.travel import edge_hours
+from corridors.rules import Rules, load_rules
+from corridors.shipment import Shipment
 from geodata.errors import InvalidInputError, NoRouteError
-from geodata.geo import unit_vectors
+from geodata.geo import EARTH_RADIUS_KM, unit_vectors
 from geodata.network import Network, load_network
 from geodata.schema import EDGE_MODES, NODE_MODES, STATUSES
-from routing import CostedGraph, shortest_path
+from routing import CostedGraph, best_path
 
 __all__ = ["OBJECTIVES", "TRAVEL_MODES", "Leg", "Planner", "Route", "route"]
 
-OBJECTIVES = ("distance", "time")
-#: Modes a user can allow or exclude; transfers and border links are always usable.
-TRAVEL_MODES = ("road", "rail", "ferry", "sea")
+OBJECTIVES = ("cost", "time", "generalized", "distance")
 #: A leg endpoint takes the name of a place whose node is within this distance, km.
 _NAME_RADIUS_KM = 15.0
 
 
 @dataclass(frozen=True)
 class Leg:
-    """Consecutive edges of one mode, country and status (a border crossing is its own leg)."""
+    """Consecutive network edges of one mode, country, status and truck or gauge."""
 
     mode: str
     from_name: str
@@ -44,12 +45,14 @@ class Leg:
     country: str
     distance_km: float
     hours: float
+    cost_usd: float
     status: str
     edges: tuple[int, ...]
     coords: np.ndarray = field(repr=False, compare=False)
     post: str = ""
-    gauge_mm: int = 0
     to_country: str = ""
+    carrier: str = ""
+    gauge_mm: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form of the leg."""
@@ -60,11 +63,14 @@ class Leg:
             "country": self.country,
             "distance_km": round(self.distance_km, 3),
             "hours": round(self.hours, 3),
+            "cost_usd": round(self.cost_usd, 2),
             "status": self.status,
         }
         if self.mode == "border":
             d["post"] = self.post
             d["to_country"] = self.to_country
+        if self.carrier:
+            d["carrier"] = self.carrier
         if self.gauge_mm:
             d["gauge_mm"] = self.gauge_mm
         return d
@@ -72,16 +78,30 @@ class Leg:
 
 @dataclass(frozen=True)
 class Route:
-    """A route between two places, with its legs and geometry."""
+    """A route between two places: legs, geometry and the itemised bill."""
 
     origin: Place
     destination: Place
     objective: str
-    distance_km: float
-    hours: float
+    shipment: Shipment
     legs: tuple[Leg, ...]
-    edges: tuple[int, ...]
+    bill: Bill
     network_hash: str
+
+    @property
+    def distance_km(self) -> float:
+        """Length of the route, km."""
+        return float(sum(leg.distance_km for leg in self.legs))
+
+    @property
+    def hours(self) -> float:
+        """Door-to-door time including waits, hours."""
+        return self.bill.hours
+
+    @property
+    def cost_usd(self) -> float:
+        """Door-to-door cost without the value of time, USD."""
+        return self.bill.cost_usd
 
     def geometry(self) -> dict[str, Any]:
         """The whole route as a GeoJSON MultiLineString (one line per leg)."""
@@ -92,15 +112,32 @@ class Route:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form for JSON output."""
+        sh = self.shipment
         return {
             "origin": self.origin.name,
             "destination": self.destination.name,
             "origin_place": self.origin.to_dict(),
             "destination_place": self.destination.to_dict(),
             "objective": self.objective,
+            "shipment": {
+                "carrier": sh.carrier,
+                "departure": sh.departure.isoformat(),
+                "cargo": sh.cargo,
+                "tonnes": sh.tonnes,
+                "value_usd": sh.value_usd,
+                "tir": sh.tir,
+                "value_of_time_pct_per_day": self.bill.vot_pct_per_day,
+            },
             "distance_km": round(self.distance_km, 3),
             "hours": round(self.hours, 3),
+            "cost_usd": round(self.cost_usd, 2),
+            "generalized_cost_usd": round(self.bill.generalized_usd, 2),
             "modes": sorted({leg.mode for leg in self.legs}),
+            "border_crossings": self.bill.border_crossings(),
+            "transshipments": self.bill.transshipments(),
+            "regimes": list(self.bill.regimes),
+            "carrier_rights": list(self.bill.carrier_rights),
+            "breakdown": [it.to_dict() for it in self.bill.items],
             "legs": [leg.to_dict() for leg in self.legs],
             "geometry": self.geometry(),
             "network_hash": self.network_hash,
@@ -130,16 +167,14 @@ class Route:
 
 
 class Planner:
-    """Routes on one network; weights and graphs are built once per setting and cached."""
+    """Routes on one network and rule set; cost models are cached per shipment and options."""
 
-    def __init__(self, network: Network | None = None) -> None:
+    def __init__(self, network: Network | None = None, rules: Rules | None = None) -> None:
         self.network = network or load_network()
+        self.rules = rules or load_rules()
         self.places = PlaceIndex(self.network)
+        self._models: dict[tuple[Any, ...], CostModel] = {}
         self._graphs: dict[tuple[Any, ...], CostedGraph] = {}
-
-    @cached_property
-    def _hours(self) -> np.ndarray:
-        return edge_hours(self.network)
 
     @cached_property
     def _place_tree(self) -> tuple[list[Place], cKDTree]:
@@ -148,31 +183,61 @@ class Planner:
             unit_vectors(np.array([p.lon for p in named]), np.array([p.lat for p in named]))
         )
 
-    def graph(self, objective: str, modes: frozenset[str], include_planned: bool) -> CostedGraph:
-        """The costed graph for an objective and a set of allowed modes (cached)."""
-        key = (objective, modes, include_planned)
+    def model(self, shipment: Shipment, modes: frozenset[str], include_planned: bool) -> CostModel:
+        """The cost model for a shipment and options (cached)."""
+        key = (shipment, modes, include_planned)
+        if key not in self._models:
+            self._models[key] = CostModel(
+                self.network,
+                shipment,
+                rules=self.rules,
+                modes=modes,
+                include_planned=include_planned,
+            )
+        return self._models[key]
+
+    def graph(self, model: CostModel, objective: str) -> CostedGraph:
+        """The searchable graph of a cost model for one objective (cached)."""
+        key = (id(model), objective)
         if key not in self._graphs:
-            net = self.network
-            allowed = [EDGE_MODES.index(m) for m in (*modes, "transfer", "border")]
-            usable = np.isin(net.edge_mode, allowed)
-            ok_status = [STATUSES.index("operational")]
-            if include_planned:
-                ok_status += [STATUSES.index("under_construction"), STATUSES.index("planned")]
-            usable &= np.isin(net.edge_status, ok_status)
-            weight = net.edge_length_km if objective == "distance" else self._hours
+            a = model.arcs
             self._graphs[key] = CostedGraph(
-                net.n_nodes, net.edge_u, net.edge_v, net.edge_oneway, weight, usable
+                model.n_states,
+                a["src"],
+                a["dst"],
+                np.ones(len(a["src"]), dtype=bool),
+                self._weights(model, objective, a),
             )
         return self._graphs[key]
+
+    @staticmethod
+    def _weights(model: CostModel, objective: str, a: dict[str, np.ndarray]) -> np.ndarray:
+        if objective == "cost":
+            return a["cost"]
+        if objective == "time":
+            return a["hours"]
+        if objective == "distance":
+            return a["km"]
+        return a["cost"] + model_vot_per_hour(model) * a["hours"]
+
+    def default_shipment(self, origin: Place, departure: dt.date | None = None) -> Shipment:
+        """Shipment with the origin's country as carrier, departing ``departure`` or today."""
+        country = origin.country or self._country_of(origin)
+        return Shipment(carrier=country, departure=departure or dt.date.today())
+
+    def _country_of(self, place: Place) -> str:
+        node = place.nodes.get("road", next(iter(place.nodes.values())))
+        return self.network.countries[self.network.node_country[node]]
 
     def route(
         self,
         origin: str,
         destination: str,
         *,
-        objective: str = "distance",
+        objective: str = "cost",
         modes: Iterable[str] | None = None,
         include_planned: bool = False,
+        shipment: Shipment | None = None,
     ) -> Route:
         """Find the best route between two places; see :func:`route`."""
         if objective not in OBJECTIVES:
@@ -191,89 +256,148 @@ class Planner:
         d = self.places.resolve(destination, modes=node_modes)
         if o.key == d.key:
             raise InvalidInputError(f"origin and destination are the same place ({o.name})")
-        src = [n for m, n in o.nodes.items() if m in node_modes]
-        dst = [n for m, n in d.nodes.items() if m in node_modes]
         allowed = ", ".join(sorted(mode_set))
-        for pl, nodes in ((o, src), (d, dst)):
-            if not nodes:
+        for pl in (o, d):
+            if not any(m in pl.nodes for m in node_modes):
                 raise NoRouteError(
                     f"{pl.name} is not on the {allowed} network",
                     [f"{pl.name} has no node of mode {allowed}"],
                 )
-        g = self.graph(objective, mode_set, include_planned)
+        shipment = shipment or self.default_shipment(o)
+        model = self.model(shipment, mode_set, include_planned)
+        g = self.graph(model, objective)
+        src, src_w = self._ends(model, o, node_modes, objective, start=True)
+        dst, dst_w = self._ends(model, d, node_modes, objective, start=False)
         try:
-            path = shortest_path(g, src, dst)
+            path = best_path(g, src, src_w, dst, dst_w)
         except NoRouteError:
-            reason = f"no connection by {allowed} between {o.name} and {d.name}"
-            if not include_planned:
-                reason += " on operational infrastructure"
-            raise NoRouteError(f"no route from {o.name} to {d.name}: {reason}", [reason]) from None
-        return self._describe(o, d, objective, path.edges, path.forward)
+            reasons = [
+                f"no connection by {allowed} between {o.name} and {d.name}"
+                + ("" if include_planned else " on operational infrastructure")
+            ]
+            reasons += _unique(model.blocked)[:8]
+            raise NoRouteError(
+                f"no route from {o.name} to {d.name}: {reasons[0]}", reasons
+            ) from None
+        arcs = list(path.edges)
+        bill = itemise(
+            model, arcs, o, d, self._name_of, start_state=path.nodes[0], end_state=path.nodes[-1]
+        )
+        legs = self._legs(model, arcs)
+        return Route(o, d, objective, shipment, tuple(legs), bill, self.network.content_hash)
 
-    def _describe(
-        self, o: Place, d: Place, objective: str, edges: Sequence[int], forward: Sequence[bool]
-    ) -> Route:
-        net = self.network
-        hours = self._hours
-        legs: list[Leg] = []
+    def _ends(
+        self,
+        model: CostModel,
+        place: Place,
+        node_modes: tuple[str, ...],
+        objective: str,
+        *,
+        start: bool,
+    ) -> tuple[list[int], list[float]]:
+        """Start (or end) states of a place and what it costs to begin (or end) there."""
+        states: list[int] = []
+        weights: list[float] = []
+        lift = self.rules.handling.terminals["road_rail"]
+        lift_w = {
+            "cost": lift.cost.value * model.boxes,
+            "time": lift.hours.value,
+            "distance": 0.0,
+        }.get(objective)
+        if lift_w is None:
+            lift_w = lift.cost.value * model.boxes + model_vot_per_hour(model) * lift.hours.value
+        if place.kind == "port" and "port" in node_modes and "port" in place.nodes:
+            # goods at a port are handled through it (import), goods for a port into it
+            return [model.other_state(place.nodes["port"])], [0.0]
+        if "road" in node_modes and "road" in place.nodes:
+            node = place.nodes["road"]
+            if start:
+                states.append(model.road_state(node, model.shipment.carrier))
+                weights.append(0.0)
+            else:
+                states += [model.road_state(node, k) for k in model.layers]
+                weights += [0.0] * len(model.layers)
+        if "rail" in node_modes and "rail" in place.nodes:
+            for s, _ in model.rail_states_of(place.nodes["rail"]):
+                states.append(s)
+                weights.append(lift_w)
+        if "port" in node_modes and "port" in place.nodes:
+            states.append(model.other_state(place.nodes["port"]))
+            weights.append(0.0)
+        return states, weights
+
+    def _legs(self, model: CostModel, arcs: list[int]) -> list[Leg]:
+        net, a = self.network, model.arcs
+        with_edge = [i for i in arcs if a["edge"][i] >= 0]
 
         def key(i: int) -> tuple[Any, ...]:
-            e = edges[i]
+            e = int(a["edge"][i])
+            _, s_mode, s_tag = model.describe_state(int(a["src"][i]))
             border = net.edge_mode[e] == EDGE_MODES.index("border")
             return (
                 net.edge_mode[e],
                 net.edge_country[e],
                 net.edge_status[e],
-                net.edge_gauge_mm[e],
+                s_tag if s_mode == "road" else net.edge_gauge_mm[e],
                 i if border else -1,
             )
 
-        for _, group in itertools.groupby(range(len(edges)), key=key):
-            idx = list(group)
-            es = [edges[i] for i in idx]
-            parts = []
+        legs = []
+        for _, grp in itertools.groupby(with_edge, key=key):
+            idx = list(grp)
+            parts, nodes = [], []
             for i in idx:
-                c = net.edge_geometry(edges[i])
-                parts.append(c if forward[i] else c[::-1])
+                e = int(a["edge"][i])
+                n_from = model.describe_state(int(a["src"][i]))[0]
+                c = net.edge_geometry(e)
+                fwd = int(net.edge_u[e]) == n_from
+                parts.append(c if fwd else c[::-1])
+                nodes.append((n_from, model.describe_state(int(a["dst"][i]))[0]))
             coords = np.concatenate([p if k == 0 else p[1:] for k, p in enumerate(parts)])
-            first, last = es[0], es[-1]
-            start = net.edge_u[first] if forward[idx[0]] else net.edge_v[first]
-            end = net.edge_v[last] if forward[idx[-1]] else net.edge_u[last]
-            mode = EDGE_MODES[net.edge_mode[first]]
+            e0 = int(a["edge"][idx[0]])
+            mode = EDGE_MODES[net.edge_mode[e0]]
+            _, s_mode, s_tag = model.describe_state(int(a["src"][idx[0]]))
+            end = nodes[-1][1]
             legs.append(
                 Leg(
                     mode=mode,
-                    from_name=self._name_of(int(start)),
-                    to_name=self._name_of(int(end)),
-                    country=net.countries[net.edge_country[first]],
-                    distance_km=float(net.edge_length_km[es].sum()),
-                    hours=float(hours[es].sum()),
-                    status=STATUSES[net.edge_status[first]],
-                    edges=tuple(es),
+                    from_name=self._name_of(nodes[0][0]),
+                    to_name=self._name_of(end),
+                    country=net.countries[net.edge_country[e0]],
+                    distance_km=float(a["km"][idx].sum()),
+                    hours=float(a["hours"][idx].sum()),
+                    cost_usd=float(a["cost"][idx].sum()),
+                    status=STATUSES[net.edge_status[e0]],
+                    edges=tuple(int(a["edge"][i]) for i in idx),
                     coords=coords,
-                    post=net.strings[net.edge_post[first]] if mode == "border" else "",
-                    gauge_mm=int(net.edge_gauge_mm[first]),
+                    post=net.strings[net.edge_post[e0]] if mode == "border" else "",
                     to_country=net.countries[net.node_country[end]] if mode == "border" else "",
+                    carrier=s_tag if s_mode == "road" else "",
+                    gauge_mm=int(net.edge_gauge_mm[e0]),
                 )
             )
-        return Route(
-            origin=o,
-            destination=d,
-            objective=objective,
-            distance_km=float(net.edge_length_km[list(edges)].sum()),
-            hours=float(hours[list(edges)].sum()),
-            legs=tuple(legs),
-            edges=tuple(edges),
-            network_hash=net.content_hash,
-        )
+        return legs
 
     def _name_of(self, node: int) -> str:
         named, tree = self._place_tree
         lon, lat = self.network.node_lon[node], self.network.node_lat[node]
         dist, k = tree.query(unit_vectors(np.array([lon]), np.array([lat]))[0])
-        if dist * 6371.0 <= _NAME_RADIUS_KM:
+        if dist * EARTH_RADIUS_KM <= _NAME_RADIUS_KM:
             return named[int(k)].name
         return f"{lat:.3f},{lon:.3f}"
+
+
+def model_vot_per_hour(model: CostModel) -> float:
+    """Value of time of the model's shipment, USD per hour."""
+    sh = model.shipment
+    pct = sh.value_of_time_pct_per_day
+    if pct is None:
+        pct = model.rules.handling.value_of_time.default.value
+    return sh.value_usd * pct / 100.0 / 24.0
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def _node_modes(modes: frozenset[str]) -> tuple[str, ...]:
@@ -294,23 +418,28 @@ def route(
     origin: str,
     destination: str,
     *,
-    objective: str = "distance",
+    objective: str = "cost",
     modes: Iterable[str] | None = None,
     include_planned: bool = False,
+    shipment: Shipment | None = None,
     network: Network | None = None,
 ) -> Route:
-    """Find the best route between two places.
+    """Find the best route between two places for a shipment.
 
     Parameters
     ----------
     origin, destination
         Place names (any alternate spelling), UN/LOCODEs, or ``"lat,lon"``.
     objective
-        ``"distance"`` (km) or ``"time"`` (moving hours; borders and handling excluded).
+        ``"cost"`` (USD), ``"time"`` (hours), ``"generalized"`` (USD + value of time) or
+        ``"distance"`` (km).
     modes
         Allowed modes among road, rail, ferry, sea (default: all).
     include_planned
         Also use infrastructure that is planned or under construction.
+    shipment
+        The shipment profile (default: a 20 ft box on a truck of the origin's country,
+        departing today, under TIR).
     network
         The network to route on (default: the embedded one).
 
@@ -321,17 +450,16 @@ def route(
     Raises
     ------
     UnknownPlaceError, InvalidInputError, NoRouteError
-
-    Examples
-    --------
-    >>> r = route("Tashkent", "Karachi")  # doctest: +SKIP
-    >>> round(r.distance_km)  # doctest: +SKIP
-    2650
     """
     net = network or load_network()
     planner = _PLANNERS.get(id(net))
     if planner is None or planner.network is not net:
         planner = _PLANNERS[id(net)] = Planner(net)
     return planner.route(
-        origin, destination, objective=objective, modes=modes, include_planned=include_planned
+        origin,
+        destination,
+        objective=objective,
+        modes=modes,
+        include_planned=include_planned,
+        shipment=shipment,
     )

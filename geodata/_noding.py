@@ -210,10 +210,23 @@ def node_lines(lines: LineTable, *, border_snap_m: float, bridge_m: float = 0.0)
             best[d] = (s, e)
         if not sm and (d not in best_foreign or s < best_foreign[d][0]):
             best_foreign[d] = (s, e)
-    # an end cut at a boundary continues across it
-    for d, choice in best_foreign.items():
-        if cut[dangles[d]]:
-            best[d] = choice
+    # an end cut at a boundary continues across it (once per crossing)
+    _cross_cut_ends(
+        best,
+        best_foreign,
+        cut,
+        dangles,
+        a,
+        b,
+        vcountry,
+        x,
+        y,
+        pts,
+        seg,
+        border_a,
+        border_b,
+        radius_m=border_snap_m,
+    )
     # two dangles facing each other: keep one connector
     chosen: list[tuple[int, int]] = []
     done: set[int] = set()
@@ -321,6 +334,66 @@ def node_lines(lines: LineTable, *, border_snap_m: float, bridge_m: float = 0.0)
         n_connectors=int(conn_mask.sum()),
         connector_km=float(dist_m[conn_mask].sum() / 1000),
     )
+
+
+def _cross_cut_ends(
+    best: dict[int, tuple[float, int]],
+    best_foreign: dict[int, tuple[float, int]],
+    cut: np.ndarray,
+    dangles: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    vcountry: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    pts: np.ndarray,
+    seg: np.ndarray,
+    border_a: list[int],
+    border_b: list[int],
+    *,
+    radius_m: float,
+) -> None:
+    """Join each end cut at a boundary to its nearest foreign line rather than a domestic one.
+
+    Not where the two pieces already cross within ``radius_m``: the track ends of a yard
+    beside a border bridge (Hairatan) or both carriageways of a road would otherwise each
+    make a crossing of their own.  Pieces are the components of the lines and of the
+    domestic connectors chosen so far; shorter joins go first.  Updates ``best`` in place.
+    """
+    dom = [
+        (int(dangles[d]), int(a[e]))
+        for d, (_, e) in best.items()
+        if vcountry[a[e]] == vcountry[dangles[d]]
+    ]
+    piece = _labels(
+        len(vcountry),
+        np.concatenate([a, np.array([u for u, _ in dom], dtype=np.int64)]),
+        np.concatenate([b, np.array([w for _, w in dom], dtype=np.int64)]),
+    )
+
+    def key(u: int, w: int) -> tuple[int, int]:
+        return (min(piece[u], piece[w]), max(piece[u], piece[w]))
+
+    def ends(d: int, e: int) -> np.ndarray:  # the dangle and its foot on segment e
+        return shapely.get_coordinates(shapely.shortest_line(pts[d], seg[e]))
+
+    near: dict[tuple[int, int], list[np.ndarray]] = {}
+    for u, w in zip(border_a, border_b, strict=True):
+        near.setdefault(key(u, w), []).append(np.array([[x[u], y[u]]]))
+    for d, (_, e) in best.items():
+        if vcountry[a[e]] != vcountry[dangles[d]]:
+            near.setdefault(key(int(dangles[d]), int(a[e])), []).append(ends(d, e))
+    for d, (s, e) in sorted(best_foreign.items(), key=lambda kv: (kv[1][0], kv[0])):
+        v = int(dangles[d])
+        if not cut[v] or best[d] == (s, e):
+            continue
+        p, k = ends(d, e), key(v, int(a[e]))
+        if k in near:
+            q = np.concatenate(near[k])
+            if (np.hypot(q[:, None, 0] - p[:, 0], q[:, None, 1] - p[:, 1]) <= radius_m).any():
+                continue
+        best[d] = (s, e)
+        near.setdefault(k, []).append(p)
 
 
 def _labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -63,8 +63,7 @@ def route_map(route: dict[str, Any], *, tiles: str | None = "OpenStreetMap") -> 
             folium.Marker(
                 (lat, lon),
                 tooltip=(
-                    f"{leg.get('post', 'border')} "
-                    f"({leg['country']} → {leg.get('to_country', '')})"
+                    f"{leg.get('post', 'border')} ({leg['country']} → {leg.get('to_country', '')})"
                 ),
                 icon=folium.Icon(color="red", icon="flag"),
             ).add_to(layer)

@@ -4,6 +4,6 @@
 edges) and answers shortest paths with the edge sequence, so the caller can itemise.
 """
 
-from routing.graph import CostedGraph, Path, shortest_path
+from routing.graph import CostedGraph, Path, best_path, shortest_path
 
-__all__ = ["CostedGraph", "Path", "shortest_path"]
+__all__ = ["CostedGraph", "Path", "best_path", "shortest_path"]

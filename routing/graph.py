@@ -152,3 +152,45 @@ def shortest_path(graph: CostedGraph, sources: Sequence[int], targets: Sequence[
         fwd.append(f)
         total += w
     return Path(tuple(nodes), tuple(edges), tuple(fwd), total)
+
+
+def best_path(
+    graph: CostedGraph,
+    sources: Sequence[int],
+    source_costs: Sequence[float],
+    targets: Sequence[int],
+    target_costs: Sequence[float],
+) -> Path:
+    """Cheapest path from one of ``sources`` to one of ``targets``, with entry and exit costs.
+
+    ``source_costs[i]`` is paid to start at ``sources[i]`` (loading a train at the origin
+    terminal, say) and ``target_costs[j]`` to finish at ``targets[j]``.  The reported
+    ``cost`` includes both.
+
+    Raises
+    ------
+    NoRouteError
+        If no target can be reached from any source.
+    """
+    if not sources or not targets:
+        raise InvalidInputError("a search needs at least one source and one target")
+    src = np.asarray(sources, dtype=np.int64)
+    tgt = np.asarray(targets, dtype=np.int64)
+    dist, pred = dijkstra(graph.matrix, directed=True, indices=src, return_predecessors=True)
+    dist = np.atleast_2d(dist)
+    pred = np.atleast_2d(pred)
+    total = np.asarray(source_costs)[:, None] + dist[:, tgt] + np.asarray(target_costs)[None, :]
+    if not np.isfinite(total).any():
+        raise NoRouteError("no path between the given nodes")
+    i, j = np.unravel_index(np.argmin(total), total.shape)
+    t = int(tgt[j])
+    nodes = [t]
+    while pred[i, nodes[-1]] >= 0:
+        nodes.append(int(pred[i, nodes[-1]]))
+    nodes.reverse()
+    edges, fwd = [], []
+    for a, b in itertools.pairwise(nodes):
+        e, f, _ = graph.arc(a, b)
+        edges.append(e)
+        fwd.append(f)
+    return Path(tuple(nodes), tuple(edges), tuple(fwd), float(total[i, j]))

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from geodata.schema import GAUGES_MM
 
@@ -668,12 +668,32 @@ class RegimeFactor(_Frozen):
     cost: Quantity
 
 
+class ListedOnly(_Provenance):
+    """Country pairs whose freight crossings are all listed posts.
+
+    A road or railway that crosses such a border elsewhere on the map (a mountain pass, a
+    local crossing) carries no freight: the cost model leaves it out.
+    """
+
+    pairs: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("pairs")
+    @classmethod
+    def _pairs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pair in value:
+            a, _, b = pair.partition("-")
+            _check_country(a)
+            _check_country(b)
+        return value
+
+
 class Defaults(_Frozen):
     """Defaults that apply to every post unless a post overrides them."""
 
     fallback_rule: NonEmpty
     sigma: Quantity
     regime_factors: FrozenMap[str, RegimeFactor] = Field(default_factory=dict)
+    listed_only: ListedOnly | None = None
 
 
 class BorderPostsFile(_Frozen):

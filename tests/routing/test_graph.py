@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geodata.errors import InvalidInputError, NoRouteError
-from routing import CostedGraph, shortest_path
+from routing import CostedGraph, best_path, shortest_path
 
 
 def _nx_graph(u, v, oneway, w, usable):
@@ -94,21 +94,41 @@ def test_matches_networkx_dijkstra(n, edges, data) -> None:
     assert sum(w[e] for e in p.edges) == pytest.approx(p.cost, abs=1e-9)
 
 
-def test_real_network_random_pairs_match_networkx(network, planner) -> None:
-    g = planner.graph("distance", frozenset({"road", "rail", "ferry", "sea"}), False)
-    ref = network.to_networkx()
-    ok = {"operational"}
+def test_real_network_random_pairs_match_networkx(network) -> None:
+    from geodata.schema import STATUSES
+
+    usable = network.edge_status == STATUSES.index("operational")
+    g = CostedGraph(
+        network.n_nodes,
+        network.edge_u,
+        network.edge_v,
+        network.edge_oneway,
+        network.edge_length_km,
+        usable,
+    )
     simple = nx.DiGraph()
-    for a, b, d in ref.edges(data=True):
-        if d["status"] in ok and (not simple.has_edge(a, b) or simple[a][b]["w"] > d["length_km"]):
+    for a, b, d in network.to_networkx().edges(data=True):
+        if d["status"] == "operational" and (
+            not simple.has_edge(a, b) or simple[a][b]["w"] > d["length_km"]
+        ):
             simple.add_edge(a, b, w=d["length_km"])
     rng = np.random.default_rng(7)
     road = np.flatnonzero(network.node_mode == 0)
-    major = planner.places._major
-    cand = road[major[road]]
+    giant = max(nx.weakly_connected_components(simple.subgraph(road.tolist())), key=len)
+    cand = np.array(sorted(giant))
     for _ in range(8):
         s, t = (int(x) for x in rng.choice(cand, 2, replace=False))
         p = shortest_path(g, [s], [t])
         expected = nx.dijkstra_path_length(simple, s, t, weight="w")
         assert p.cost == pytest.approx(expected, abs=1e-9)
         assert network.edge_length_km[list(p.edges)].sum() == pytest.approx(p.cost, abs=1e-9)
+
+
+def test_best_path_pays_entry_and_exit_costs() -> None:
+    # 0 -> 1 -> 2 and 3 -> 2; starting at 3 costs 10 more, ending at 1 costs 5 more
+    u, v = np.array([0, 1, 3]), np.array([1, 2, 2])
+    g = CostedGraph(4, u, v, np.ones(3, bool), np.array([1.0, 1.0, 0.5]))
+    p = best_path(g, [0, 3], [0.0, 10.0], [2, 1], [0.0, 5.0])
+    assert p.nodes == (0, 1, 2) and p.cost == pytest.approx(2.0)
+    p = best_path(g, [0, 3], [0.0, 0.0], [2], [0.0])
+    assert p.nodes == (3, 2) and p.cost == pytest.approx(0.5)

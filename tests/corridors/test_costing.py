@@ -1,0 +1,165 @@
+"""The cost model applied: legality by carrier and date, posts' seasons and weekdays,
+calibration against published trips, and bills that add up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from corridors.costing import ARC_KINDS
+from corridors.planner import Planner
+from corridors.shipment import Shipment
+from geodata.errors import InvalidInputError
+
+PK_AF_POSTS = {"Torkham", "Chaman–Spin Boldak", "Ghulam Khan", "Kharlachi", "Angoor Adda"}
+
+
+def _posts(route) -> list[str]:
+    return [c["name"] for c in route.bill.border_crossings()]
+
+
+def test_uzbek_truck_under_uptta_runs_through_in_2022(planner: Planner) -> None:
+    sh = Shipment("UZB", dt.date(2022, 6, 1), tir=True)
+    r = planner.route("Tashkent", "Karachi", modes=["road"], shipment=sh)
+    assert not [i for i in r.bill.items if i.kind == "transload"]
+    assert any(reg.startswith("uptta") for reg in r.bill.regimes)
+    assert set(_posts(r)) & PK_AF_POSTS
+    rights = {c["country"]: c for c in r.bill.carrier_rights}
+    assert rights["PAK"]["allowed"] and rights["PAK"]["basis"] == "uptta"
+    # every road leg is driven by the Uzbek truck
+    assert {leg.carrier for leg in r.legs if leg.mode == "road"} == {"UZB"}
+
+
+def test_same_trip_in_2020_transloads_at_the_afghan_pakistani_border(planner: Planner) -> None:
+    sh = Shipment("UZB", dt.date(2020, 6, 1), tir=True)
+    r = planner.route("Tashkent", "Karachi", modes=["road"], shipment=sh)
+    transloads = [i for i in r.bill.items if i.kind == "transload"]
+    assert transloads
+    # the goods enter Pakistan on a truck allowed there, after a transload at the border
+    crossing = next(c for c in r.bill.border_crossings() if c["countries"][1] == "PAK")
+    assert crossing["name"] in PK_AF_POSTS
+    assert any(
+        t.details["from_carrier"] != "PAK" and t.details["to_carrier"] == "PAK" for t in transloads
+    )
+    rights = {c["country"]: c for c in r.bill.carrier_rights}
+    assert not rights["PAK"]["allowed"]
+    assert "uptta" in rights["PAK"]["basis"]  # the agreement that is not yet in force
+
+
+def test_khunjerab_season_by_departure_date(planner: Planner) -> None:
+    winter_2023 = Shipment("PAK", dt.date(2023, 1, 15))
+    r = planner.route("Kashgar", "Islamabad", modes=["road"], shipment=winter_2023)
+    waits = [i for i in r.bill.items if i.kind == "wait"]
+    assert waits and "Khunjerab" in waits[0].label and "closed" in waits[0].label
+    winter_2025 = Shipment("PAK", dt.date(2025, 1, 15))
+    r = planner.route("Kashgar", "Islamabad", modes=["road"], shipment=winter_2025)
+    assert "Khunjerab" in _posts(r)
+    assert not [i for i in r.bill.items if i.kind == "wait" and "Khunjerab" in i.label]
+
+
+def test_khunjerab_closed_for_the_season_is_not_used(planner: Planner) -> None:
+    sh = Shipment("PAK", dt.date(2023, 12, 10))  # seasonal closure, next opening > 14 days
+    model = planner.model(sh, frozenset({"road"}), False)
+    assert any("Khunjerab" in b and "closed" in b for b in model.blocked)
+    r = planner.route("Kashgar", "Islamabad", modes=["road"], shipment=sh)
+    assert "Khunjerab" not in _posts(r)
+
+
+def test_torugart_reached_on_saturday_waits_until_monday(planner: Planner) -> None:
+    sh = Shipment("KGZ", dt.date(2025, 6, 6))  # a Friday
+    r = planner.route("Naryn", "Kashgar", modes=["road"], shipment=sh)
+    assert "Torugart" in _posts(r)
+    wait = next(i for i in r.bill.items if i.kind == "wait" and "Torugart" in i.label)
+    arrival = dt.datetime.fromisoformat(wait.details["arrival"])
+    opens = dt.datetime.fromisoformat(wait.details["opens"])
+    assert arrival.weekday() == 5 or "Sat" in wait.label
+    assert opens.weekday() == 0  # Monday (local time)
+
+
+def test_closed_posts_are_never_used(planner: Planner) -> None:
+    sh = Shipment("UZB", dt.date(2025, 10, 20))  # all Pakistan–Afghanistan posts shut
+    r = planner.route("Tashkent", "Karachi", shipment=sh)
+    assert not set(_posts(r)) & PK_AF_POSTS
+    assert not [c for c in r.bill.border_crossings() if set(c["countries"]) == {"AFG", "PAK"}]
+
+
+def test_calibration_karachi_port_torkham(planner: Planner) -> None:
+    # C14 (Dawn, Sep 2020): 5 days per container Karachi port -> Torkham in normal times
+    sh = Shipment("PAK", dt.date(2025, 6, 2))
+    r = planner.route("Karachi Port", "Torkham", modes=["road"], shipment=sh)
+    assert 0.75 * 5 <= r.hours / 24 <= 1.25 * 5
+    assert r.distance_km == pytest.approx(1425, rel=0.10)
+
+
+def test_calibration_karachi_kabul_20ft_cost(planner: Planner) -> None:
+    # C15/C16: USD 2,000 (typical, 2025) to 2,100 (20GP all-in quote, 2023), +-25 %
+    sh = Shipment("PAK", dt.date(2025, 6, 2), cargo="20ft")
+    r = planner.route("Karachi Port", "Kabul", modes=["road"], shipment=sh)
+    assert 0.75 * 2000 <= r.cost_usd <= 1.25 * 2100
+
+
+@pytest.mark.parametrize(
+    ("origin", "destination", "carrier", "day", "objective"),
+    [
+        ("Tashkent", "Karachi", "UZB", dt.date(2022, 6, 1), "cost"),
+        ("Almaty", "Gwadar", "KAZ", dt.date(2025, 3, 1), "time"),
+        ("Dushanbe", "Bandar Abbas", "TJK", dt.date(2024, 9, 9), "generalized"),
+        ("Ashgabat", "PKKHI", "TKM", dt.date(2025, 6, 1), "cost"),
+        ("Baku", "Tashkent", "AZE", dt.date(2025, 6, 1), "cost"),
+    ],
+)
+def test_bill_adds_up_and_matches_the_search(
+    planner, origin, destination, carrier, day, objective
+) -> None:
+    sh = Shipment(carrier, day)
+    r = planner.route(origin, destination, objective=objective, shipment=sh)
+    items = r.bill.items
+    assert r.cost_usd == sum(i.cost_usd for i in items if i.kind != "value_of_time")
+    assert r.bill.generalized_usd == sum(i.cost_usd for i in items)
+    assert r.hours == sum(i.hours for i in items)
+    assert all(i.cost_usd >= 0 and i.hours >= 0 for i in items)
+    # line-haul items equal the legs' costs; legs follow the network edges
+    linehaul = sum(i.cost_usd for i in items if i.kind in ("linehaul", "sea", "ferry"))
+    legs = sum(leg.cost_usd for leg in r.legs if leg.mode not in ("border", "transfer"))
+    assert linehaul == pytest.approx(legs, rel=1e-9)
+    data = json.loads(json.dumps(r.to_dict()))
+    for key in ("cost_usd", "hours", "border_crossings", "transshipments", "regimes", "breakdown"):
+        assert key in data
+
+
+def test_costed_graph_has_no_infinite_or_negative_arcs(planner: Planner) -> None:
+    model = planner.model(
+        Shipment("UZB", dt.date(2025, 6, 1)), frozenset({"road", "rail", "ferry", "sea"}), False
+    )
+    a = model.arcs
+    for col in ("cost", "hours", "km"):
+        assert np.isfinite(a[col]).all() and (a[col] >= 0).all()
+    assert set(np.unique(a["kind"])) <= set(range(len(ARC_KINDS)))
+    # a layer's road arcs exist only in the countries where that truck may run
+    road = (a["kind"] == ARC_KINDS.index("linehaul")) & (a["src"] < model.n_road_states)
+    layers = a["src"][road] // len(model.road_nodes)
+    countries = model.network.edge_country[a["edge"][road]]
+    for k, layer in enumerate(model.layers):
+        seen = {model.network.countries[c] for c in np.unique(countries[layers == k])}
+        for c in seen:
+            assert model._permission[(layer, c)].allowed, (layer, c)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"carrier": "Uzbekistan"}, "alpha-3"),
+        ({"cargo": "60ft"}, "unknown cargo"),
+        ({"cargo": "bulk"}, "tonnes"),
+        ({"value_usd": -5.0}, "non-negative"),
+        ({"value_of_time_pct_per_day": 300.0}, "between 0 and 100"),
+    ],
+)
+def test_bad_shipment_profiles(kwargs, message) -> None:
+    base = {"carrier": "UZB", "departure": dt.date(2025, 1, 1)}
+    base.update(kwargs)
+    with pytest.raises(InvalidInputError, match=message):
+        Shipment(**base)
