@@ -296,6 +296,16 @@ def _item(model: CostModel, i: int, name_of: Callable[[int], str]) -> Item:
             details["carrier"] = t_from
         if m_from == "rail" and t_from != t_to:
             details["gauge_change"] = f"{t_from}->{t_to} mm"
+        if m_from == "road":
+            fee, wait = model._entry_surcharge(t_from, tc)
+            if fee or wait:
+                hd = model.rules.handling
+                details["entry_surcharge"] = {
+                    "cost_usd": fee,
+                    "hours": wait,
+                    "what": f"{hd.regimes['tkm'].name}; {hd.misc['turkmen_convoy_wait'].name}",
+                    "source": cite(hd.misc["turkmen_convoy_wait"].hours),
+                }
         return Item(
             "border", f"border {details['post']} ({fc} → {tc})", cost, hours, km, details, src
         )

@@ -467,9 +467,20 @@ class CostModel:
             if got is None:
                 return
             hours, cost, note = got
+            extra_c, extra_h = self._entry_surcharge(layer, b)
             su = self._road_states(np.array([u]), k)
             sv = self._road_states(np.array([v]), k)
-            arcs.add(su, sv, "border", e, cost, hours, km, note)
+            arcs.add(su, sv, "border", e, cost + extra_c, hours + extra_h, km, note)
+
+    def _entry_surcharge(self, layer: str, country: str) -> tuple[float, float]:
+        """Fees and waits a foreign truck meets on entering a country (Turkmen permits and
+        the escorted convoy), from handling.toml ``regimes.tkm`` and ``misc``."""
+        if country != "TKM" or layer == "TKM":
+            return 0.0, 0.0
+        hd = self.rules.handling
+        fees = sum(q.value for q in hd.regimes["tkm"].items.values()) * self.trucks
+        wait = hd.misc["turkmen_convoy_wait"]
+        return fees + wait.cost.value * self.trucks, wait.hours.value
 
     # ------------------------------------------------------------------ rail
     def _gauge_change(self, g1: int, g2: int) -> tuple[float | None, float]:

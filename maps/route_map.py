@@ -72,10 +72,12 @@ def route_map(route: dict[str, Any], *, tiles: str | None = "OpenStreetMap") -> 
             (place["lat"], place["lon"]), tooltip=place["name"], icon=folium.Icon(color=colour)
         ).add_to(layer)
     layer.add_to(m)
+    cost = f"USD {route['cost_usd']:,.0f} · " if "cost_usd" in route else ""
+    regimes = ", ".join(route.get("regimes", []))
     summary = (
         f"<b>{route['origin']} → {route['destination']}</b><br>"
-        f"{route['distance_km']:.0f} km · {route['hours']:.1f} h moving "
-        f"({route['objective']})<br><small>{ATTRIBUTION}</small>"
+        f"{cost}{route['distance_km']:,.0f} km · {route['hours']:,.1f} h "
+        f"({route['objective']})<br>{regimes}<br><small>{ATTRIBUTION}</small>"
     )
     m.get_root().html.add_child(
         folium.Element(
