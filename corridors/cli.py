@@ -109,6 +109,22 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--date", "date_text", help="Departure date YYYY-MM-DD (default: today).")
 @click.option("--tir/--no-tir", default=True, show_default=True, help="Move under a TIR carnet.")
 @click.option("--vot", type=float, help="Value of time, % of cargo value per day.")
+@click.option(
+    "--deadline",
+    "deadline_text",
+    help="Arrival deadline YYYY-MM-DD: report the probability of meeting it.",
+)
+@click.option(
+    "--alternatives",
+    "k",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Also find up to K-1 genuinely different alternatives (1-20).",
+)
+@click.option(
+    "--pareto", is_flag=True, help="All routes not beaten on both cost and time (a Pareto front)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the route as JSON.")
 @click.option(
     "--map",
@@ -136,6 +152,9 @@ def route(
     date_text: str | None,
     tir: bool,
     vot: float | None,
+    deadline_text: str | None,
+    k: int,
+    pareto: bool,
     as_json: bool,
     map_file: Path | None,
     network_file: Path | None,
@@ -167,23 +186,37 @@ def route(
         tir=tir,
         value_of_time_pct_per_day=vot,
     )
-    r = planner.route(
-        origin,
-        destination,
-        objective=objective,
-        modes=mode_list,
-        include_planned=planned,
-        shipment=shipment,
-    )
-    data = r.to_dict()
+    deadline = None
+    if deadline_text:
+        deadline = dt.datetime.combine(
+            Shipment.parse_date(deadline_text), dt.time(23, 59), tzinfo=dt.UTC
+        )
+    query = dict(modes=mode_list, include_planned=planned, shipment=shipment, deadline=deadline)
+    if pareto:
+        found = planner.pareto(origin, destination, **query)
+    else:
+        found = planner.routes(origin, destination, k=k, objective=objective, **query)
+    data = found[0].to_dict()
     if map_file is not None:
         from maps.route_map import route_map
 
         route_map(data).save(str(map_file))
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False))
+        if len(found) == 1 and not pareto and k == 1:
+            click.echo(json.dumps(data, ensure_ascii=False))
+        else:
+            click.echo(json.dumps({"routes": [r.to_dict() for r in found]}, ensure_ascii=False))
         return
     _print_route(data)
+    if len(found) > 1 or pareto:
+        title = "Pareto front (cost vs time)" if pareto else "alternatives"
+        click.echo(f"  {title}:")
+        for i, r in enumerate(found, start=1):
+            posts = ", ".join(c["name"] for c in r.bill.border_crossings())
+            click.echo(
+                f"    {i}. USD {r.cost_usd:>7,.0f}  {r.hours:>6,.0f} h  {r.distance_km:>7,.0f} km"
+                f"  {r.label}  [{posts}]"
+            )
     if map_file is not None:
         click.echo(f"map written to {map_file}")
 
@@ -199,6 +232,15 @@ def _print_route(data: dict[str, Any]) -> None:
         f"{'TIR' if sh['tir'] else 'no TIR'} · objective {data['objective']} · "
         f"generalized USD {data['generalized_cost_usd']:,.0f}"
     )
+    rel = data.get("reliability") or {}
+    if rel:
+        line = (
+            f"  door-to-door time: P50 {rel['p50']:,.0f} h, P90 {rel['p90']:,.0f} h "
+            f"({rel['draws']} draws)"
+        )
+        if rel.get("p_on_time") is not None:
+            line += f"; P(arrive by {rel['deadline'][:10]}) = {rel['p_on_time']:.0%}"
+        click.echo(line)
     click.echo("  bill:")
     for it in data["breakdown"]:
         km = f"{it['distance_km']:>8,.0f} km" if it["distance_km"] else " " * 11
@@ -239,6 +281,76 @@ def places(text: str | None, kind: str | None, country: str | None, as_json: boo
         click.echo(
             f"{p.name:<38} {p.kind:<8} {p.country:<4} {p.lat:8.4f} {p.lon:8.4f} {modes:<14}{code}"
         )
+
+
+@cli.command()
+@click.option(
+    "--from", "origins", required=True, help="Comma-separated origins (names or UN/LOCODEs)."
+)
+@click.option("--to", "destinations", required=True, help="Comma-separated destinations.")
+@click.option(
+    "--objective",
+    type=click.Choice(["cost", "time", "generalized", "distance"]),
+    default="cost",
+    show_default=True,
+)
+@click.option("--modes", default="road,rail,ferry,sea", show_default=True)
+@click.option(
+    "--carrier",
+    help="ISO3 truck registration for every origin (default: each origin's own country).",
+)
+@click.option("--date", "date_text", help="Departure date YYYY-MM-DD (default: today).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly
+def matrix(
+    origins: str,
+    destinations: str,
+    objective: str,
+    modes: str,
+    carrier: str | None,
+    date_text: str | None,
+    as_csv: bool,
+    as_json: bool,
+) -> None:
+    """Cost, time and distance for many origins × destinations in one call."""
+    import csv
+    import datetime as dt
+    import io
+
+    from corridors.planner import Planner
+    from corridors.shipment import Shipment
+    from geodata.network import load_network
+
+    departure = Shipment.parse_date(date_text) if date_text else dt.date.today()
+    shipment = Shipment(carrier.upper(), departure) if carrier else None
+    planner = Planner(load_network())
+    rows = planner.matrix(
+        [x.strip() for x in origins.split(",") if x.strip()],
+        [x.strip() for x in destinations.split(",") if x.strip()],
+        objective=objective,
+        modes=[m.strip() for m in modes.split(",") if m.strip()],
+        shipment=shipment,
+        departure=departure,
+    )
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if as_csv:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+        click.echo(buf.getvalue().rstrip("\n"))
+        return
+    for r in rows:
+        if r["cost_usd"] is None:
+            click.echo(f"{r['origin']:<18} → {r['destination']:<22} {r['reason']}")
+        else:
+            click.echo(
+                f"{r['origin']:<18} → {r['destination']:<22} USD {r['cost_usd']:>8,.0f}"
+                f" {r['hours']:>7,.0f} h {r['distance_km']:>7,.0f} km  {r['border_posts']}"
+            )
 
 
 @cli.command()

@@ -7,9 +7,10 @@ Thin by design: places come from :mod:`corridors.places`, the costed state graph
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -22,11 +23,12 @@ from corridors.costing import TRAVEL_MODES, CostModel
 from corridors.places import Place, PlaceIndex
 from corridors.rules import Rules, load_rules
 from corridors.shipment import Shipment
+from corridors.timing import DEFAULT_DRAWS, reliability
 from geodata.errors import InvalidInputError, NoRouteError
 from geodata.geo import EARTH_RADIUS_KM, unit_vectors
 from geodata.network import Network, load_network
 from geodata.schema import EDGE_MODES, NODE_MODES, STATUSES
-from routing import CostedGraph, best_path
+from routing import BiCriteriaGraph, CostedGraph, alternatives, best_path, best_paths
 
 __all__ = ["OBJECTIVES", "TRAVEL_MODES", "Leg", "Planner", "Route", "route"]
 
@@ -87,6 +89,8 @@ class Route:
     legs: tuple[Leg, ...]
     bill: Bill
     network_hash: str
+    reliability: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
 
     @property
     def distance_km(self) -> float:
@@ -119,6 +123,7 @@ class Route:
             "origin_place": self.origin.to_dict(),
             "destination_place": self.destination.to_dict(),
             "objective": self.objective,
+            "label": self.label,
             "shipment": {
                 "carrier": sh.carrier,
                 "departure": sh.departure.isoformat(),
@@ -130,6 +135,9 @@ class Route:
             },
             "distance_km": round(self.distance_km, 3),
             "hours": round(self.hours, 3),
+            "p50_hours": _round(self.reliability.get("p50")),
+            "p90_hours": _round(self.reliability.get("p90")),
+            "reliability": self.reliability,
             "cost_usd": round(self.cost_usd, 2),
             "generalized_cost_usd": round(self.bill.generalized_usd, 2),
             "modes": sorted({leg.mode for leg in self.legs}),
@@ -229,17 +237,16 @@ class Planner:
         node = place.nodes.get("road", next(iter(place.nodes.values())))
         return self.network.countries[self.network.node_country[node]]
 
-    def route(
+    def _prepare(
         self,
         origin: str,
         destination: str,
-        *,
-        objective: str = "cost",
-        modes: Iterable[str] | None = None,
-        include_planned: bool = False,
-        shipment: Shipment | None = None,
-    ) -> Route:
-        """Find the best route between two places; see :func:`route`."""
+        objective: str,
+        modes: Iterable[str] | None,
+        include_planned: bool,
+        shipment: Shipment | None,
+    ) -> tuple[Place, Place, CostModel, tuple[str, ...], str]:
+        """Validate the query, resolve the places and get the cost model."""
         if objective not in OBJECTIVES:
             raise InvalidInputError(
                 f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}"
@@ -265,26 +272,251 @@ class Planner:
                 )
         shipment = shipment or self.default_shipment(o)
         model = self.model(shipment, mode_set, include_planned)
+        return o, d, model, node_modes, allowed
+
+    def _no_route(self, o: Place, d: Place, model: CostModel, allowed: str) -> NoRouteError:
+        reasons = [
+            f"no connection by {allowed} between {o.name} and {d.name}"
+            + ("" if model.include_planned else " on operational infrastructure")
+        ]
+        reasons += _unique(model.blocked)[:8]
+        return NoRouteError(f"no route from {o.name} to {d.name}: {reasons[0]}", reasons)
+
+    def route(
+        self,
+        origin: str,
+        destination: str,
+        *,
+        objective: str = "cost",
+        modes: Iterable[str] | None = None,
+        include_planned: bool = False,
+        shipment: Shipment | None = None,
+        deadline: dt.datetime | None = None,
+        draws: int = DEFAULT_DRAWS,
+        seed: int = 0,
+    ) -> Route:
+        """Find the best route between two places; see :func:`route`."""
+        return self.routes(
+            origin,
+            destination,
+            objective=objective,
+            modes=modes,
+            include_planned=include_planned,
+            shipment=shipment,
+            deadline=deadline,
+            draws=draws,
+            seed=seed,
+            k=1,
+        )[0]
+
+    def routes(
+        self,
+        origin: str,
+        destination: str,
+        *,
+        k: int = 1,
+        max_overlap: float = 0.6,
+        objective: str = "cost",
+        modes: Iterable[str] | None = None,
+        include_planned: bool = False,
+        shipment: Shipment | None = None,
+        deadline: dt.datetime | None = None,
+        draws: int = DEFAULT_DRAWS,
+        seed: int = 0,
+    ) -> list[Route]:
+        """The best route and up to ``k - 1`` genuinely different alternatives.
+
+        Alternatives share at most ``max_overlap`` of their length with any better one
+        (penalty method, :func:`routing.alternatives`); each is labelled by what makes it
+        different from the best (border posts, port, modes).
+        """
+        o, d, model, node_modes, allowed = self._prepare(
+            origin, destination, objective, modes, include_planned, shipment
+        )
         g = self.graph(model, objective)
         src, src_w = self._ends(model, o, node_modes, objective, start=True)
         dst, dst_w = self._ends(model, d, node_modes, objective, start=False)
         try:
-            path = best_path(g, src, src_w, dst, dst_w)
+            if k == 1:
+                paths = [best_path(g, src, src_w, dst, dst_w)]
+            else:
+                paths = alternatives(
+                    g,
+                    src,
+                    src_w,
+                    dst,
+                    dst_w,
+                    k=k,
+                    max_overlap=max_overlap,
+                    lengths=model.arcs["km"],
+                    segments=self._segments(model),
+                )
         except NoRouteError:
-            reasons = [
-                f"no connection by {allowed} between {o.name} and {d.name}"
-                + ("" if include_planned else " on operational infrastructure")
-            ]
-            reasons += _unique(model.blocked)[:8]
-            raise NoRouteError(
-                f"no route from {o.name} to {d.name}: {reasons[0]}", reasons
-            ) from None
-        arcs = list(path.edges)
-        bill = itemise(
-            model, arcs, o, d, self._name_of, start_state=path.nodes[0], end_state=path.nodes[-1]
+            raise self._no_route(o, d, model, allowed) from None
+        out = [
+            self._make_route(
+                model,
+                o,
+                d,
+                objective,
+                list(p.edges),
+                p.nodes[0],
+                p.nodes[-1],
+                deadline=deadline,
+                draws=draws,
+                seed=seed,
+            )
+            for p in paths
+        ]
+        return _label_differences(out)
+
+    def pareto(
+        self,
+        origin: str,
+        destination: str,
+        *,
+        modes: Iterable[str] | None = None,
+        include_planned: bool = False,
+        shipment: Shipment | None = None,
+        deadline: dt.datetime | None = None,
+        max_labels: int = 1_000_000,
+    ) -> list[Route]:
+        """All routes that are not beaten on both cost and door-to-door time.
+
+        A real bi-criteria search (:class:`routing.BiCriteriaGraph`), not a weighted sum;
+        routes are sorted by cost.  If the search hits ``max_labels`` the cheapest part of
+        the front is returned and each route's ``reliability["front_complete"]`` is False.
+        """
+        o, d, model, node_modes, allowed = self._prepare(
+            origin, destination, "cost", modes, include_planned, shipment
         )
+        key = ("bicriteria", id(model))
+        if key not in self._graphs:
+            a = model.arcs
+            self._graphs[key] = BiCriteriaGraph(
+                model.n_states, a["src"], a["dst"], a["cost"], a["hours"]
+            )
+        bi = self._graphs[key]
+        src, src_c = self._ends(model, o, node_modes, "cost", start=True)
+        _, src_t = self._ends(model, o, node_modes, "time", start=True)
+        dst, dst_c = self._ends(model, d, node_modes, "cost", start=False)
+        _, dst_t = self._ends(model, d, node_modes, "time", start=False)
+        front = bi.front(
+            src,
+            dst,
+            source_costs=list(zip(src_c, src_t, strict=True)),
+            target_costs=list(zip(dst_c, dst_t, strict=True)),
+            max_labels=max_labels,
+        )
+        if not front.paths:
+            raise self._no_route(o, d, model, allowed)
+        out = []
+        for p in front.paths:
+            r = self._make_route(
+                model, o, d, "pareto", list(p.arcs), p.nodes[0], p.nodes[-1], deadline=deadline
+            )
+            r.reliability["front_complete"] = bool(front.complete)
+            out.append(r)
+        return _label_differences(out)
+
+    def matrix(
+        self,
+        origins: Sequence[str],
+        destinations: Sequence[str],
+        *,
+        objective: str = "cost",
+        modes: Iterable[str] | None = None,
+        include_planned: bool = False,
+        shipment: Shipment | None = None,
+        departure: dt.date | None = None,
+    ) -> list[dict[str, Any]]:
+        """Cost, time and distance for every origin × destination, one search per origin.
+
+        Each origin uses ``shipment``, or by default a truck of its own country departing
+        ``departure`` (today).  Unreachable pairs have ``None`` values and the reason.
+
+        Raises
+        ------
+        InvalidInputError
+            For an empty list or an unknown name (before any search runs).
+        """
+        if not origins or not destinations:
+            raise InvalidInputError("a matrix needs at least one origin and one destination")
+        rows: list[dict[str, Any]] = []
+        mode_set = frozenset(modes) if modes is not None else frozenset(TRAVEL_MODES)
+        node_modes = _node_modes(mode_set)
+        dests = [self.places.resolve(x, modes=node_modes) for x in destinations]
+        origs = [self.places.resolve(x, modes=node_modes) for x in origins]
+        for o in origs:
+            sh = shipment or self.default_shipment(o, departure)
+            model = self.model(sh, mode_set, include_planned)
+            g = self.graph(model, objective)
+            src, src_w = self._ends(model, o, node_modes, objective, start=True)
+            sets = []
+            for d in dests:
+                sets.append(
+                    ([], [])
+                    if d.key == o.key
+                    else self._ends(model, d, node_modes, objective, start=False)
+                )
+            paths = best_paths(g, src, src_w, sets) if src else [None] * len(dests)
+            for d, p in zip(dests, paths, strict=True):
+                row: dict[str, Any] = {
+                    "origin": o.name,
+                    "destination": d.name,
+                    "carrier": sh.carrier,
+                    "objective": objective,
+                }
+                if p is None:
+                    row.update(
+                        cost_usd=None,
+                        hours=None,
+                        distance_km=None,
+                        border_posts="",
+                        reason="same place" if d.key == o.key else "no route",
+                    )
+                else:
+                    r = self._make_route(
+                        model, o, d, objective, list(p.edges), p.nodes[0], p.nodes[-1], draws=0
+                    )
+                    row.update(
+                        cost_usd=round(r.cost_usd, 2),
+                        hours=round(r.hours, 3),
+                        distance_km=round(r.distance_km, 3),
+                        border_posts="; ".join(c["name"] for c in r.bill.border_crossings()),
+                        reason="",
+                    )
+                rows.append(row)
+        return rows
+
+    @staticmethod
+    def _segments(model: CostModel) -> np.ndarray:
+        """Network edge of each arc (arcs without one get ids of their own)."""
+        e = model.arcs["edge"].copy()
+        free = e < 0
+        e[free] = e.max(initial=0) + 1 + np.arange(int(free.sum()))
+        return e
+
+    def _make_route(
+        self,
+        model: CostModel,
+        o: Place,
+        d: Place,
+        objective: str,
+        arcs: list[int],
+        start: int,
+        end: int,
+        *,
+        deadline: dt.datetime | None = None,
+        draws: int = DEFAULT_DRAWS,
+        seed: int = 0,
+    ) -> Route:
+        bill = itemise(model, arcs, o, d, self._name_of, start_state=start, end_state=end)
         legs = self._legs(model, arcs)
-        return Route(o, d, objective, shipment, tuple(legs), bill, self.network.content_hash)
+        rel = reliability(model, bill, n=draws, seed=seed, deadline=deadline) if draws else {}
+        return Route(
+            o, d, objective, model.shipment, tuple(legs), bill, self.network.content_hash, rel
+        )
 
     def _ends(
         self,
@@ -387,6 +619,45 @@ class Planner:
         return f"{lat:.3f},{lon:.3f}"
 
 
+def _signature(r: Route) -> dict[str, set[str]]:
+    ports = {leg.from_name for leg in r.legs if leg.mode == "sea"} | {
+        leg.to_name for leg in r.legs if leg.mode == "sea"
+    }
+    return {
+        "posts": {c["name"] for c in r.bill.border_crossings()},
+        "modes": {leg.mode for leg in r.legs} - {"border", "transfer"},
+        "ports": ports,
+    }
+
+
+def _label_differences(routes: list[Route]) -> list[Route]:
+    """Label each route by what sets it apart from the first (posts, modes, ports)."""
+    if not routes:
+        return routes
+    base = _signature(routes[0])
+    out = []
+    for i, r in enumerate(routes):
+        sig = _signature(r)
+        parts = []
+        if i == 0:
+            parts.append("best")
+        new_posts = sorted(sig["posts"] - base["posts"])
+        if new_posts:
+            parts.append("via " + ", ".join(new_posts))
+        if sig["modes"] != base["modes"]:
+            parts.append("by " + "+".join(sorted(sig["modes"])))
+        if sig["ports"] - base["ports"]:
+            parts.append("port " + ", ".join(sorted(sig["ports"] - base["ports"])))
+        if i and not parts:
+            parts.append("different roads")
+        out.append(dataclasses.replace(r, label="; ".join(parts)))
+    return out
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 3)
+
+
 def model_vot_per_hour(model: CostModel) -> float:
     """Value of time of the model's shipment, USD per hour."""
     sh = model.shipment
@@ -422,6 +693,7 @@ def route(
     modes: Iterable[str] | None = None,
     include_planned: bool = False,
     shipment: Shipment | None = None,
+    deadline: dt.datetime | None = None,
     network: Network | None = None,
 ) -> Route:
     """Find the best route between two places for a shipment.
@@ -440,6 +712,9 @@ def route(
     shipment
         The shipment profile (default: a 20 ft box on a truck of the origin's country,
         departing today, under TIR).
+    deadline
+        Arrival deadline; the result's ``reliability["p_on_time"]`` is the probability of
+        meeting it (Monte Carlo over border times and opening schedules).
     network
         The network to route on (default: the embedded one).
 
@@ -462,4 +737,5 @@ def route(
         modes=modes,
         include_planned=include_planned,
         shipment=shipment,
+        deadline=deadline,
     )

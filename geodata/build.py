@@ -624,9 +624,11 @@ def _simplify(mode: str, vg: VertexGraph, lines: LineTable, keep: set[int]) -> _
     return out
 
 
+# osmnx merges differing attributes of a simplified path into a list built from a set, so
+# its order depends on the string hash seed; the helpers below sort to stay reproducible.
 def _first(v: Any) -> Any:
     if isinstance(v, list):
-        nonempty = [x for x in v if x not in ("", None)]
+        nonempty = sorted(str(x) for x in v if x not in ("", None))
         return nonempty[0] if nonempty else v[0]
     return v
 
@@ -638,14 +640,14 @@ def _join(v: Any) -> str:
             for p in str(x).split(";"):
                 if p and p not in parts:
                     parts.append(p)
-        return ";".join(parts)
+        return ";".join(sorted(parts))
     return str(v)
 
 
 def _best_class(v: Any) -> str:
     if isinstance(v, list):
         return min(
-            (str(x) for x in v),
+            sorted(str(x) for x in v),
             key=lambda c: _CLASS_RANK.index(c) if c in _CLASS_RANK else len(_CLASS_RANK),
         )
     return str(v)

@@ -194,3 +194,43 @@ def best_path(
         edges.append(e)
         fwd.append(f)
     return Path(tuple(nodes), tuple(edges), tuple(fwd), float(total[i, j]))
+
+
+def best_paths(
+    graph: CostedGraph,
+    sources: Sequence[int],
+    source_costs: Sequence[float],
+    target_sets: Sequence[tuple[Sequence[int], Sequence[float]]],
+) -> list[Path | None]:
+    """:func:`best_path` from one set of sources to many target sets, with one search.
+
+    Returns one path per target set, or None where that set cannot be reached.
+    """
+    if not sources:
+        raise InvalidInputError("a search needs at least one source")
+    src = np.asarray(sources, dtype=np.int64)
+    dist, pred = dijkstra(graph.matrix, directed=True, indices=src, return_predecessors=True)
+    dist = np.atleast_2d(dist)
+    pred = np.atleast_2d(pred)
+    out: list[Path | None] = []
+    for targets, target_costs in target_sets:
+        tgt = np.asarray(targets, dtype=np.int64)
+        if not len(tgt):
+            out.append(None)
+            continue
+        total = np.asarray(source_costs)[:, None] + dist[:, tgt] + np.asarray(target_costs)[None, :]
+        if not np.isfinite(total).any():
+            out.append(None)
+            continue
+        i, j = np.unravel_index(np.argmin(total), total.shape)
+        nodes = [int(tgt[j])]
+        while pred[i, nodes[-1]] >= 0:
+            nodes.append(int(pred[i, nodes[-1]]))
+        nodes.reverse()
+        edges, fwd = [], []
+        for a, b in itertools.pairwise(nodes):
+            e, f, _ = graph.arc(a, b)
+            edges.append(e)
+            fwd.append(f)
+        out.append(Path(tuple(nodes), tuple(edges), tuple(fwd), float(total[i, j])))
+    return out

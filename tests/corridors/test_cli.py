@@ -107,3 +107,119 @@ def test_network_info_prints_provenance_and_attribution() -> None:
 def test_version() -> None:
     r = CliRunner().invoke(cli, ["--version"])
     assert r.exit_code == 0 and "corridors" in r.output
+
+
+def test_route_with_shipment_profile_json() -> None:
+    p = run(
+        "route",
+        "Tashkent",
+        "Karachi",
+        "--carrier",
+        "UZB",
+        "--date",
+        "2022-06-01",
+        "--tir",
+        "--cargo",
+        "40ft",
+        "--value",
+        "80000",
+        "--objective",
+        "generalized",
+        "--modes",
+        "road",
+        "--json",
+    )
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["shipment"] == {
+        "carrier": "UZB",
+        "departure": "2022-06-01",
+        "cargo": "40ft",
+        "tonnes": None,
+        "value_usd": 80000.0,
+        "tir": True,
+        "value_of_time_pct_per_day": 0.6,
+    }
+    for key in (
+        "cost_usd",
+        "hours",
+        "border_crossings",
+        "transshipments",
+        "regimes",
+        "breakdown",
+        "carrier_rights",
+    ):
+        assert key in d
+    assert any(r.startswith("uptta") for r in d["regimes"])
+    assert d["cost_usd"] == pytest.approx(
+        sum(i["cost_usd"] for i in d["breakdown"] if i["kind"] != "value_of_time"), abs=0.05
+    )
+    crossing = d["border_crossings"][0]
+    assert {"name", "countries", "direction", "hours", "cost_usd"} <= set(crossing)
+
+
+def test_route_bill_is_printed_for_people() -> None:
+    p = run(
+        "route", "Naryn", "Kashgar", "--carrier", "KGZ", "--date", "2025-06-06", "--modes", "road"
+    )
+    assert p.returncode == 0, p.stderr
+    assert "bill:" in p.stdout and "Torugart" in p.stdout
+    assert "wait" in p.stdout  # reached on a Saturday
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("route", "Tashkent", "Karachi", "--date", "2022-13-01"), "invalid date"),
+        (("route", "Tashkent", "Karachi", "--carrier", "UZBEK"), "alpha-3"),
+        (("route", "Tashkent", "Karachi", "--cargo", "bulk"), "tonnes"),
+        (("route", "Tashkent", "Karachi", "--value", "-1"), "non-negative"),
+        (("rules", "--post", "torkhum"), "torkham"),
+        (("rules", "--agreement", "apta"), "aptta"),
+    ],
+)
+def test_bad_profile_and_rules_input(args, message) -> None:
+    p = run(*args)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert message in lines[0]
+
+
+def test_rules_audit_of_a_post() -> None:
+    p = run("rules", "--post", "torugart")
+    assert p.returncode == 0, p.stderr
+    assert "border_posts.posts.torugart" in p.stdout
+    assert "source:" in p.stdout and "cpmm.carecprogram.org" in p.stdout
+    p = run("rules", "--agreement", "uptta", "--json")
+    rows = json.loads(p.stdout)
+    assert rows and all({"name", "value", "unit", "source"} <= set(r) for r in rows)
+
+
+def test_alternatives_pareto_and_matrix_commands() -> None:
+    p = run("route", "Tashkent", "Karachi", "--date", "2025-06-01", "--alternatives", "3", "--json")
+    assert p.returncode == 0, p.stderr
+    routes = json.loads(p.stdout)["routes"]
+    assert 2 <= len(routes) <= 3 and routes[0]["label"].startswith("best")
+    p = run("route", "Tashkent", "Karachi", "--date", "2025-06-01", "--pareto")
+    assert p.returncode == 0 and "Pareto front" in p.stdout
+    p = run(
+        "matrix",
+        "--from",
+        "Tashkent,Dushanbe",
+        "--to",
+        "PKKHI,PKGWD",
+        "--date",
+        "2025-06-01",
+        "--csv",
+    )
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.strip().splitlines()
+    assert lines[0].startswith("origin,destination,carrier") and len(lines) == 5
+    for bad in (
+        ("route", "Tashkent", "Karachi", "--alternatives", "0"),
+        ("route", "Tashkent", "Karachi", "--alternatives", "99"),
+        ("matrix", "--from", "Tashkentt", "--to", "PKKHI"),
+    ):
+        p = run(*bad)
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, bad

@@ -163,3 +163,76 @@ def test_bad_shipment_profiles(kwargs, message) -> None:
     base.update(kwargs)
     with pytest.raises(InvalidInputError, match=message):
         Shipment(**base)
+
+
+def test_route_time_distribution_and_deadline(planner: Planner) -> None:
+    sh = Shipment("KGZ", dt.date(2025, 6, 6))
+    dep = sh.departure_time()
+    r1 = planner.route(
+        "Bishkek", "Kashgar", modes=["road"], shipment=sh, deadline=dep + dt.timedelta(days=4)
+    )
+    rel = r1.reliability
+    assert 0 < rel["p50"] <= rel["p90"]
+    assert 0.0 <= rel["p_on_time"] <= 1.0
+    later = planner.route(
+        "Bishkek", "Kashgar", modes=["road"], shipment=sh, deadline=dep + dt.timedelta(days=8)
+    )
+    assert later.reliability["p_on_time"] >= rel["p_on_time"]
+    # seeded: the same query gives the same numbers
+    again = planner.route(
+        "Bishkek", "Kashgar", modes=["road"], shipment=sh, deadline=dep + dt.timedelta(days=4)
+    )
+    assert again.reliability == rel
+    with pytest.raises(InvalidInputError, match="not after the departure"):
+        planner.route(
+            "Bishkek", "Kashgar", modes=["road"], shipment=sh, deadline=dep - dt.timedelta(days=1)
+        )
+
+
+def test_alternatives_are_different_and_labelled(planner: Planner) -> None:
+    sh = Shipment("UZB", dt.date(2025, 6, 1))
+    routes = planner.routes("Tashkent", "Karachi", k=3, shipment=sh)
+    assert 2 <= len(routes) <= 3
+    assert routes[0].label.startswith("best")
+    assert routes[0].cost_usd == planner.route("Tashkent", "Karachi", shipment=sh).cost_usd
+    costs = [r.cost_usd for r in routes]
+    assert costs == sorted(costs)
+    best_edges = {e for leg in routes[0].legs for e in leg.edges}
+    for r in routes[1:]:
+        assert r.label and r.label != "best"
+        edges = {e for leg in r.legs for e in leg.edges}
+        assert edges != best_edges
+
+
+def test_pareto_routes_are_mutually_non_dominated(planner: Planner) -> None:
+    sh = Shipment("UZB", dt.date(2025, 6, 1))
+    front = planner.pareto("Tashkent", "Karachi", shipment=sh)
+    assert front
+    model = planner.model(sh, frozenset({"road", "rail", "ferry", "sea"}), False)
+    pts = []
+    for r in front:
+        assert r.reliability["front_complete"] is True
+        hours = sum(i.hours for i in r.bill.items if i.kind != "wait")
+        pts.append((r.cost_usd, hours))
+    for i, (c1, h1) in enumerate(pts):
+        for j, (c2, h2) in enumerate(pts):
+            if i != j:
+                assert not (c2 <= c1 and h2 <= h1 and (c2 < c1 or h2 < h1)), (pts[i], pts[j])
+    # the cheapest point of the front is the cost-optimal route
+    best = planner.route("Tashkent", "Karachi", shipment=sh)
+    assert pts[0][0] == pytest.approx(best.cost_usd)
+    del model
+
+
+def test_matrix_matches_single_routes(planner: Planner) -> None:
+    day = dt.date(2025, 6, 1)
+    rows = planner.matrix(["Tashkent", "Dushanbe"], ["PKKHI", "Tashkent"], departure=day)
+    assert len(rows) == 4
+    cell = next(r for r in rows if r["origin"] == "Tashkent" and r["destination"] == "Karachi Port")
+    single = planner.route("Tashkent", "PKKHI", shipment=Shipment("UZB", day))
+    assert cell["cost_usd"] == pytest.approx(single.cost_usd, abs=0.01)
+    assert cell["distance_km"] == pytest.approx(single.distance_km, abs=0.01)
+    same = next(r for r in rows if r["origin"] == "Tashkent" and r["destination"] == "Tashkent")
+    assert same["cost_usd"] is None and same["reason"] == "same place"
+    with pytest.raises(InvalidInputError):
+        planner.matrix([], ["PKKHI"])

@@ -39,7 +39,7 @@ from geodata.sources import SOURCES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini_sources"
-SHARED = Path("/work/shared/data")
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 ADDITIONS = Path(str(resources.files("geodata") / "data" / "additions.toml"))
 GEOD = Geod(ellps="WGS84")
 HAIRATAN = "Hairatan–Termez (Friendship Bridge)"
@@ -529,6 +529,30 @@ def test_fixture_is_small() -> None:
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="needs the shared raw data")
+def test_build_does_not_depend_on_the_hash_seed(net: Network, places) -> None:
+    """Sets of strings iterate in a seed-dependent order; the content must not follow it."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys; from geodata.build import build_network; "
+        "places = json.load(sys.stdin); "
+        f"print(build_network({str(MINI)!r}, places=places).content_hash)"
+    )
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(places),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    assert out.stdout.strip() == net.content_hash
+
+
 def test_fixture_is_reproducible(tmp_path: Path) -> None:
     MAKER.make(SHARED, tmp_path)
     for s in SOURCES.values():

@@ -1,0 +1,320 @@
+"""Up to ``k`` genuinely different routes between two places, by the penalty method.
+
+The first route is the optimum.  Each further search multiplies the weight of every arc
+that an earlier search used by ``penalty`` (so an arc used by three earlier candidates
+costs ``penalty**3`` times its weight), and searches again.  A candidate is accepted when
+its overlap with every route accepted so far is at most ``max_overlap``; rejected
+candidates are penalised too, so the search moves on.  Overlap is the share of the
+candidate's length (``lengths``, e.g. km) that lies on segments an accepted route uses.
+
+Every search is one compiled Dijkstra (:func:`scipy.sparse.csgraph.dijkstra`) from a
+virtual source joined to the real sources by arcs that carry their entry costs.  The
+penalised graph shares the structure of :attr:`CostedGraph.matrix` (a CSR whose data
+position ``p`` is arc ``p`` of the graph), so each round only rescales a few entries of one
+private copy of the data array.  From the second round on, the penalised cost of any
+earlier candidate bounds the new optimum, which limits how far the search spreads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from geodata.errors import InvalidInputError, NoRouteError
+from routing.graph import CostedGraph, Path
+
+__all__ = ["MAX_ALTERNATIVES", "alternatives"]
+
+logger = logging.getLogger(__name__)
+
+#: The largest ``k`` that :func:`alternatives` accepts.
+MAX_ALTERNATIVES = 20
+
+_EPS = 1e-12  # as in routing.graph: csgraph must not see a zero on the virtual arcs
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: Path
+    positions: np.ndarray  # arc positions in the CSR, in path order
+    segments: np.ndarray  # segment of each arc
+    seg_lengths: np.ndarray  # length of each arc
+    source_cost: float
+    target_cost: float
+
+
+def alternatives(
+    graph: CostedGraph,
+    sources: Sequence[int],
+    source_costs: Sequence[float],
+    targets: Sequence[int],
+    target_costs: Sequence[float],
+    *,
+    k: int,
+    max_overlap: float = 0.6,
+    lengths: np.ndarray | None = None,
+    segments: np.ndarray | None = None,
+    penalty: float = 1.5,
+    max_iter: int | None = None,
+    max_stretch: float | None = None,
+) -> list[Path]:
+    """Up to ``k`` mutually different paths from ``sources`` to ``targets``, best first.
+
+    Parameters
+    ----------
+    graph
+        The searchable graph; it is not modified.
+    sources, source_costs
+        Start nodes and what it costs to begin at each (as in
+        :func:`routing.graph.best_path`).
+    targets, target_costs
+        End nodes and what it costs to finish at each.
+    k
+        How many paths to return at most, 1 to :data:`MAX_ALTERNATIVES`.
+    max_overlap
+        In ``(0, 1]``: a candidate is kept only if, against every path kept before it, the
+        length it shares divided by its own length is at most this.  With ``1`` every
+        candidate the penalised search finds is kept unless it repeats a kept path.
+    lengths
+        Length of each edge of the graph (indexed by the caller's edge index, as
+        :attr:`Path.edges`), used to measure overlap; km is the natural choice.  By
+        default the arc weights are used.  Where a path's length is zero, its arcs are
+        counted instead.
+    segments
+        Optional segment id (a non-negative integer) of each edge: edges with the same
+        id are the same stretch of infrastructure, e.g. one road in several truck-permit
+        layers of a state graph.  Overlap and penalties then act on segments, so a route
+        that differs only by layer is not "different".  By default each edge is its own
+        segment (both directions of a two-way edge are one segment).
+    penalty
+        Factor (> 1) applied to the weight of every arc of a used segment, once per
+        candidate that used it.
+    max_iter
+        Most searches to run, the first included; default ``4 * k``.
+    max_stretch
+        If given (>= 1), candidates costing more than ``max_stretch`` times the optimum
+        are rejected.
+
+    Returns
+    -------
+    list of Path
+        The optimum first, then the accepted alternatives by increasing cost.  Each
+        ``cost`` is the true cost under the graph's own weights, entry and exit costs
+        included; the list is shorter than ``k`` when no more different paths are found
+        within ``max_iter`` searches.
+
+    Raises
+    ------
+    InvalidInputError
+        For a bad ``k``, ``max_overlap``, ``penalty``, ``max_iter``, ``max_stretch``,
+        node or cost, or ``lengths``/``segments`` that do not cover the graph's edges.
+    NoRouteError
+        If no target can be reached from any source.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from routing import CostedGraph
+    >>> u, v = np.array([0, 0, 1, 2]), np.array([1, 2, 3, 3])
+    >>> g = CostedGraph(4, u, v, np.zeros(4, bool), np.array([1.0, 2.0, 1.0, 2.0]))
+    >>> [p.nodes for p in alternatives(g, [0], [0.0], [3], [0.0], k=3)]
+    [(0, 1, 3), (0, 2, 3)]
+    """
+    if not _is_int(k) or not 1 <= k <= MAX_ALTERNATIVES:
+        raise InvalidInputError(f"k must be an integer from 1 to {MAX_ALTERNATIVES}, not {k!r}")
+    if not 0.0 < max_overlap <= 1.0:
+        raise InvalidInputError(f"max_overlap must be in (0, 1], not {max_overlap!r}")
+    if not (np.isfinite(penalty) and penalty > 1.0):
+        raise InvalidInputError(f"penalty must be a finite number above 1, not {penalty!r}")
+    if max_iter is None:
+        max_iter = 4 * int(k)
+    if not _is_int(max_iter) or max_iter < 1:
+        raise InvalidInputError(f"max_iter must be a positive integer, not {max_iter!r}")
+    if max_stretch is not None and not (np.isfinite(max_stretch) and max_stretch >= 1.0):
+        raise InvalidInputError(f"max_stretch must be at least 1, not {max_stretch!r}")
+    n = graph.n_nodes
+    src, sc = _ends(sources, source_costs, n, "source")
+    tgt, tc = _ends(targets, target_costs, n, "target")
+    arc_len, arc_seg = _arc_measures(graph, lengths, segments)
+
+    search = _PenalisedSearch(graph, src, sc)
+    accepted: list[_Candidate] = []
+    seen: list[_Candidate] = []
+    seg_mark = np.zeros(int(arc_seg.max(initial=-1)) + 1, dtype=bool)
+    for it in range(int(max_iter)):
+        limit = np.inf
+        if seen:
+            bound = min(search.penalised(c.positions) + c.source_cost + c.target_cost for c in seen)
+            limit = (bound - float(tc.min())) * (1 + 1e-9) + 1e-9
+        cand = search.run(tgt, tc, limit, arc_len, arc_seg)
+        if cand is None:  # cannot happen after the first round, but never loop on it
+            if not accepted:
+                raise NoRouteError("no path between the given nodes")
+            break
+        seen.append(cand)
+        if not accepted:
+            accepted.append(cand)
+            logger.debug(
+                "alternatives: optimum cost %.6g, %d arcs", cand.path.cost, len(cand.positions)
+            )
+        else:
+            worst = max(_overlap(cand, a) for a in accepted)
+            cap = np.inf if max_stretch is None else max_stretch * accepted[0].path.cost
+            too_long = cand.path.cost > cap * (1 + 1e-12)
+            repeat = any(np.array_equal(cand.positions, a.positions) for a in accepted)
+            ok = worst <= max_overlap + 1e-12 and not (too_long or repeat)
+            logger.debug(
+                "alternatives: round %d cost %.6g overlap %.3f %s",
+                it,
+                cand.path.cost,
+                worst,
+                "accepted" if ok else "rejected",
+            )
+            if ok:
+                accepted.append(cand)
+        if len(accepted) >= k or len(cand.positions) == 0:
+            break
+        # penalise every arc of every segment the candidate used
+        seg_mark[cand.segments] = True
+        search.scale(np.flatnonzero(seg_mark[arc_seg]), penalty)
+        seg_mark[cand.segments] = False
+    logger.info("alternatives: %d of %d found in %d searches", len(accepted), k, len(seen))
+    rest = sorted(accepted[1:], key=lambda c: c.path.cost)
+    return [accepted[0].path] + [c.path for c in rest]
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)
+
+
+def _ends(
+    nodes: Sequence[int], costs: Sequence[float], n: int, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    arr = np.asarray(nodes, dtype=np.int64).reshape(-1)
+    cost = np.asarray(costs, dtype=np.float64).reshape(-1)
+    if arr.size == 0:
+        raise InvalidInputError("a search needs at least one source and one target")
+    if arr.shape != cost.shape:
+        raise InvalidInputError(f"one {what} cost is needed per {what} node")
+    if arr.min() < 0 or arr.max() >= n:
+        raise InvalidInputError(f"{what} node out of range 0..{n - 1}")
+    if not np.all(np.isfinite(cost)) or np.any(cost < 0):
+        raise InvalidInputError(f"{what} costs must be finite and non-negative")
+    return arr, cost
+
+
+def _arc_measures(
+    graph: CostedGraph, lengths: np.ndarray | None, segments: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Length and segment id of each arc of ``graph`` (in CSR data order)."""
+    edge = graph._edge
+    need = int(edge.max(initial=-1)) + 1
+    if lengths is None:
+        arc_len = graph._w
+    else:
+        lengths = np.asarray(lengths, dtype=np.float64)
+        if lengths.ndim != 1 or len(lengths) < need:
+            raise InvalidInputError(f"lengths must give one value per edge ({need} at least)")
+        arc_len = lengths[edge]
+        if not np.all(np.isfinite(arc_len)) or np.any(arc_len < 0):
+            raise InvalidInputError("lengths must be finite and non-negative")
+    if segments is None:
+        arc_seg = edge.astype(np.int64, copy=False)
+    else:
+        segments = np.asarray(segments)
+        if segments.ndim != 1 or len(segments) < need or segments.dtype.kind not in "iu":
+            raise InvalidInputError(f"segments must give one integer id per edge ({need} at least)")
+        arc_seg = segments[edge].astype(np.int64, copy=False)
+        if arc_seg.size and arc_seg.min() < 0:
+            raise InvalidInputError("segment ids must be non-negative")
+    return arc_len, arc_seg
+
+
+def _overlap(cand: _Candidate, kept: _Candidate) -> float:
+    """Share of ``cand``'s length on segments that ``kept`` uses (1.0 for an empty path)."""
+    if len(cand.segments) == 0:
+        return 1.0
+    shared = np.isin(cand.segments, kept.segments)
+    total = float(cand.seg_lengths.sum())
+    if total > 0:
+        return float(cand.seg_lengths[shared].sum()) / total
+    return float(shared.mean())
+
+
+class _PenalisedSearch:
+    """The graph plus a virtual source ``n``, with a private, rescalable data array."""
+
+    def __init__(self, graph: CostedGraph, src: np.ndarray, sc: np.ndarray) -> None:
+        self.graph = graph
+        m = graph.matrix
+        n = graph.n_nodes
+        self.n = n
+        # the virtual source row: one arc per distinct source, its cheapest entry cost
+        order = np.lexsort((sc, src))
+        src, sc = src[order], sc[order]
+        first = np.ones(len(src), dtype=bool)
+        first[1:] = src[1:] != src[:-1]
+        self.src, self.sc = src[first], sc[first]
+        self.entry = dict(zip(self.src.tolist(), self.sc.tolist(), strict=True))
+        itype = m.indices.dtype
+        indptr = np.concatenate([m.indptr, [m.nnz + len(self.src)]]).astype(itype, copy=False)
+        indices = np.concatenate([m.indices, self.src.astype(itype)])
+        data = np.concatenate([m.data, np.where(self.sc > 0, self.sc, _EPS)])
+        self.matrix = csr_matrix((data, indices, indptr), shape=(n + 1, n + 1), copy=False)
+        self.indptr = m.indptr
+        self.indices = m.indices
+
+    def penalised(self, positions: np.ndarray) -> float:
+        """Current (penalised) weight of the given arcs, summed."""
+        return float(self.matrix.data[positions].sum())
+
+    def scale(self, positions: np.ndarray, factor: float) -> None:
+        """Multiply the weight of the arcs at ``positions`` by ``factor``."""
+        self.matrix.data[positions] *= factor
+
+    def run(
+        self,
+        tgt: np.ndarray,
+        tc: np.ndarray,
+        limit: float,
+        arc_len: np.ndarray,
+        arc_seg: np.ndarray,
+    ) -> _Candidate | None:
+        """Cheapest path under the current weights, or None when no target is reached."""
+        dist, pred = dijkstra(
+            self.matrix, directed=True, indices=self.n, return_predecessors=True, limit=limit
+        )
+        total = dist[tgt] + tc
+        if not np.isfinite(total).any():
+            return None
+        j = int(np.argmin(total))
+        nodes = [int(tgt[j])]
+        while True:
+            p = int(pred[nodes[-1]])
+            if p == self.n or p < 0:
+                break
+            nodes.append(p)
+        nodes.reverse()
+        positions = np.empty(len(nodes) - 1, dtype=np.int64)
+        for i in range(len(nodes) - 1):
+            a, b = nodes[i], nodes[i + 1]
+            lo, hi = int(self.indptr[a]), int(self.indptr[a + 1])
+            positions[i] = lo + int(np.searchsorted(self.indices[lo:hi], b))
+        g = self.graph
+        source_cost = self.entry[nodes[0]]
+        target_cost = float(tc[j])
+        cost = source_cost + float(g._w[positions].sum()) + target_cost
+        path = Path(
+            tuple(nodes),
+            tuple(int(e) for e in g._edge[positions]),
+            tuple(bool(f) for f in g._fwd[positions]),
+            cost,
+        )
+        return _Candidate(
+            path, positions, arc_seg[positions], arc_len[positions], source_cost, target_cost
+        )

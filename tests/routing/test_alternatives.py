@@ -1,0 +1,237 @@
+"""Alternative routes: the optimum first, then paths that overlap it little, at true cost."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geodata.errors import InvalidInputError, NoRouteError
+from routing import MAX_ALTERNATIVES, CostedGraph, Path, alternatives, best_path
+
+
+def _ladder() -> tuple[CostedGraph, np.ndarray]:
+    """Three disjoint ways from 0 to 7 of cost 3, 4 and 6, joined by dear rungs.
+
+    0 -a- 1 -a- 2 -a- 7   (1 each)
+    0 -b- 3 -b- 4 -b- 7   (1, 2, 1)
+    0 -c- 5 -c- 6 -c- 7   (2 each)
+    rungs 1-3, 2-4, 3-5, 4-6 cost 0.5 (they make near-copies cheap)
+    """
+    edges = [
+        (0, 1, 1.0),
+        (1, 2, 1.0),
+        (2, 7, 1.0),
+        (0, 3, 1.0),
+        (3, 4, 2.0),
+        (4, 7, 1.0),
+        (0, 5, 2.0),
+        (5, 6, 2.0),
+        (6, 7, 2.0),
+        (1, 3, 0.5),
+        (2, 4, 0.5),
+        (3, 5, 0.5),
+        (4, 6, 0.5),
+    ]
+    u, v, w = (np.array(x) for x in zip(*edges, strict=True))
+    return CostedGraph(8, u, v, np.zeros(len(u), bool), w), w
+
+
+def _edge_cost(graph_w: np.ndarray, p: Path) -> float:
+    return float(sum(graph_w[e] for e in p.edges))
+
+
+def test_ladder_gives_the_three_disjoint_ways_in_cost_order() -> None:
+    g, w = _ladder()
+    paths = alternatives(g, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2)
+    assert [p.nodes for p in paths] == [(0, 1, 2, 7), (0, 3, 4, 7), (0, 5, 6, 7)]
+    assert [p.cost for p in paths] == pytest.approx([3.0, 4.0, 6.0])
+    for p in paths:
+        assert p.cost == pytest.approx(_edge_cost(w, p))
+
+
+def test_first_is_best_path_and_costs_include_entry_and_exit() -> None:
+    g, w = _ladder()
+    sc, tc = [2.0, 0.5], [1.0, 3.0]
+    ref = best_path(g, [0, 3], sc, [7, 4], tc)
+    paths = alternatives(g, [0, 3], sc, [7, 4], tc, k=4)
+    assert paths[0].nodes == ref.nodes
+    assert paths[0].cost == pytest.approx(ref.cost)
+    entry = dict(zip([0, 3], sc, strict=True))
+    exit_ = dict(zip([7, 4], tc, strict=True))
+    for p in paths:
+        want = entry[p.nodes[0]] + _edge_cost(w, p) + exit_[p.nodes[-1]]
+        assert p.cost == pytest.approx(want)
+
+
+def test_k_larger_than_available_returns_fewer() -> None:
+    # two parallel ways only
+    u, v = np.array([0, 0, 1, 2]), np.array([1, 2, 3, 3])
+    g = CostedGraph(4, u, v, np.zeros(4, bool), np.array([1.0, 2.0, 1.0, 2.0]))
+    paths = alternatives(g, [0], [0.0], [3], [0.0], k=MAX_ALTERNATIVES, max_overlap=0.5)
+    assert [p.nodes for p in paths] == [(0, 1, 3), (0, 2, 3)]
+
+
+def test_a_single_way_gives_one_path() -> None:
+    g = CostedGraph(3, np.array([0, 1]), np.array([1, 2]), np.zeros(2, bool), np.ones(2))
+    paths = alternatives(g, [0], [0.0], [2], [0.0], k=5)
+    assert [p.nodes for p in paths] == [(0, 1, 2)]
+
+
+def test_overlap_is_measured_by_lengths() -> None:
+    # 0-1 is a long shared trunk, then two short branches 1-2-4 and 1-3-4
+    u, v = np.array([0, 1, 2, 1, 3]), np.array([1, 2, 4, 3, 4])
+    w = np.array([1.0, 1.0, 1.0, 1.5, 1.5])
+    g = CostedGraph(5, u, v, np.zeros(5, bool), w)
+    km = np.array([100.0, 1.0, 1.0, 1.0, 1.0])
+    # by km the branches share 100/102 of the path: not different enough
+    assert len(alternatives(g, [0], [0.0], [4], [0.0], k=2, lengths=km)) == 1
+    # by weight they share 1/4: different
+    two = alternatives(g, [0], [0.0], [4], [0.0], k=2)
+    assert [p.nodes for p in two] == [(0, 1, 2, 4), (0, 1, 3, 4)]
+    assert len(alternatives(g, [0], [0.0], [4], [0.0], k=2, lengths=km, max_overlap=1.0)) == 2
+
+
+def test_segments_make_layer_copies_count_as_the_same_road() -> None:
+    # a state graph: road 0-1-2 exists in two permit layers (states 0-2 and 3-5), both
+    # reachable from the start 6 and to the end 7; a third, dearer road 6-8-7
+    edges = [(6, 0, 0), (0, 1, 1), (1, 2, 1), (2, 7, 0), (6, 3, 0), (3, 4, 1.1), (4, 5, 1.1)]
+    edges += [(5, 7, 0), (6, 8, 1.5), (8, 7, 1.5)]
+    u, v, w = (np.array(x) for x in zip(*edges, strict=True))
+    g = CostedGraph(9, u, v, np.ones(len(u), bool), w.astype(float))
+    km = np.array([0, 10, 10, 0, 0, 10, 10, 0, 10, 10], dtype=float)
+    plain = alternatives(g, [6], [0.0], [7], [0.0], k=2, lengths=km)
+    assert plain[1].nodes == (6, 3, 4, 5, 7)  # the other layer looks different
+    seg = np.array([0, 1, 2, 3, 4, 1, 2, 7, 8, 9])  # ...but it is the same road
+    paths = alternatives(g, [6], [0.0], [7], [0.0], k=2, lengths=km, segments=seg)
+    assert [p.nodes for p in paths] == [(6, 0, 1, 2, 7), (6, 8, 7)]
+
+
+def test_max_stretch_rejects_long_detours() -> None:
+    g, _ = _ladder()
+    paths = alternatives(g, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2, max_stretch=1.5)
+    assert [p.cost for p in paths] == pytest.approx([3.0, 4.0])
+
+
+def test_deterministic() -> None:
+    g, _ = _ladder()
+    a = alternatives(g, [0], [0.0], [7], [0.0], k=5, max_overlap=0.5)
+    b = alternatives(g, [0], [0.0], [7], [0.0], k=5, max_overlap=0.5)
+    assert a == b
+
+
+def test_no_route_raises() -> None:
+    g = CostedGraph(3, np.array([0]), np.array([1]), np.zeros(1, bool), np.ones(1))
+    with pytest.raises(NoRouteError):
+        alternatives(g, [0], [0.0], [2], [0.0], k=2)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"k": 0},
+        {"k": MAX_ALTERNATIVES + 1},
+        {"k": 2.0},
+        {"k": True},
+        {"k": 2, "max_overlap": 0.0},
+        {"k": 2, "max_overlap": 1.2},
+        {"k": 2, "penalty": 1.0},
+        {"k": 2, "max_iter": 0},
+        {"k": 2, "max_stretch": 0.5},
+        {"k": 2, "lengths": np.ones(3)},
+        {"k": 2, "lengths": -np.ones(13)},
+        {"k": 2, "segments": np.ones(13)},
+    ],
+)
+def test_bad_options_are_rejected(kwargs) -> None:
+    g, _ = _ladder()
+    with pytest.raises(InvalidInputError):
+        alternatives(g, [0], [0.0], [7], [0.0], **kwargs)
+
+
+def test_bad_ends_are_rejected() -> None:
+    g, _ = _ladder()
+    for s, sc in (([], []), ([0], [0.0, 1.0]), ([9], [0.0]), ([0], [-1.0]), ([0], [np.nan])):
+        with pytest.raises(InvalidInputError):
+            alternatives(g, s, sc, [7], [0.0], k=2)
+
+
+def _overlap(p: Path, q: Path, km: np.ndarray) -> float:
+    shared = set(q.edges)
+    total = sum(km[e] for e in p.edges)
+    if total == 0:
+        return sum(e in shared for e in p.edges) / len(p.edges) if p.edges else 1.0
+    return sum(km[e] for e in p.edges if e in shared) / total
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(2, 10),
+    edges=st.lists(
+        st.tuples(
+            st.integers(0, 9),
+            st.integers(0, 9),
+            st.booleans(),
+            st.floats(0, 50, allow_nan=False),
+            st.floats(0, 20, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    k=st.integers(1, 6),
+    max_overlap=st.sampled_from([0.3, 0.6, 1.0]),
+    data=st.data(),
+)
+def test_against_networkx(n, edges, k, max_overlap, data) -> None:
+    edges = [(a % n, b % n, o, w, km) for a, b, o, w, km in edges if a % n != b % n]
+    if not edges:
+        return
+    u, v, oneway, w, km = (np.array(x) for x in zip(*edges, strict=True))
+    g = CostedGraph(n, u, v, oneway, w)
+    src = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=2, unique=True))
+    tgt = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=2, unique=True))
+    sc = data.draw(st.lists(st.floats(0, 5), min_size=len(src), max_size=len(src)))
+    tc = data.draw(st.lists(st.floats(0, 5), min_size=len(tgt), max_size=len(tgt)))
+
+    ref = nx.DiGraph()
+    ref.add_nodes_from(range(n))
+    for a, b, o, x in zip(u, v, oneway, w, strict=True):
+        for s, t in ((a, b),) if o else ((a, b), (b, a)):
+            if not ref.has_edge(s, t) or ref[s][t]["w"] > x:
+                ref.add_edge(s, t, w=x)
+    for s, c in zip(src, sc, strict=True):
+        ref.add_edge("S", s, w=c)
+    for t, c in zip(tgt, tc, strict=True):
+        ref.add_edge(t, "T", w=c)
+    try:
+        opt = nx.dijkstra_path_length(ref, "S", "T", weight="w")
+    except nx.NetworkXNoPath:
+        with pytest.raises(NoRouteError):
+            alternatives(g, src, sc, tgt, tc, k=k, max_overlap=max_overlap, lengths=km)
+        return
+    paths = alternatives(g, src, sc, tgt, tc, k=k, max_overlap=max_overlap, lengths=km)
+    assert 1 <= len(paths) <= k
+    assert paths[0].cost == pytest.approx(opt, rel=1e-9, abs=1e-6)
+    costs = [p.cost for p in paths]
+    assert costs[1:] == sorted(costs[1:])
+    entry, exit_ = dict(zip(src, sc, strict=True)), dict(zip(tgt, tc, strict=True))
+    for p in paths:
+        assert p.nodes[0] in entry and p.nodes[-1] in exit_
+        assert len(p.edges) == len(p.forward) == len(p.nodes) - 1
+        for (a, b), e, f in zip(itertools.pairwise(p.nodes), p.edges, p.forward, strict=True):
+            assert (u[e], v[e]) == ((a, b) if f else (b, a))
+            assert f or not oneway[e]
+        recomputed = entry[p.nodes[0]] + sum(w[e] for e in p.edges) + exit_[p.nodes[-1]]
+        assert p.cost == pytest.approx(recomputed, rel=1e-12, abs=1e-9)
+        assert p.cost >= opt - 1e-6
+    assert len({p.edges for p in paths}) == len(paths)
+    for i, p in enumerate(paths):
+        if i:
+            assert _overlap(p, paths[0], km) <= max_overlap + 1e-9
+        for q in paths[i + 1 :]:
+            # whichever of the two was accepted later overlaps the other little
+            assert min(_overlap(p, q, km), _overlap(q, p, km)) <= max_overlap + 1e-9
