@@ -50,8 +50,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from corridors.costing import TRAVEL_MODES  # noqa: E402
 from corridors.planner import Planner  # noqa: E402
-from corridors.rules import crossing_figures, load_rules, next_opening  # noqa: E402
+from corridors.rules import next_opening  # noqa: E402
+from corridors.timing import route_steps  # noqa: E402
 from geodata.errors import CorridorError  # noqa: E402
 from routing.reliability import Step, simulate, simulate_with_schedule, summary  # noqa: E402
 
@@ -92,30 +94,8 @@ def build_route(planner: Planner, spec: str) -> RouteCase:
     """Route ``"Origin:Destination"`` with the planner and turn its bill into steps."""
     origin, destination = spec.split(":", 1)
     route = planner.route(origin, destination)
-    rules = load_rules()
-    day = route.shipment.departure
-    default_sigma = rules.border_posts.defaults.sigma.value
-    steps: list[Step] = []
-    posts: dict[int, tuple[str, str, str]] = {}
-    for it in route.bill.items:
-        if it.kind == "wait":
-            continue
-        if it.kind != "border":
-            steps.append(Step(it.hours))
-            continue
-        key = it.details.get("post_key")
-        if key:
-            fig = crossing_figures(
-                key,
-                it.details["direction"],
-                day,
-                carrier=it.details.get("carrier"),
-                tir=route.shipment.tir,
-            )
-            posts[len(steps)] = (key, it.details["direction"], it.details["mode"])
-            steps.append(Step(it.hours, fig.sigma, scheduled=True))
-        else:
-            steps.append(Step(it.hours, default_sigma))
+    model = planner.model(route.shipment, frozenset(TRAVEL_MODES), False)
+    steps, posts = route_steps(model, route.bill)
     name = f"{route.origin.name} → {route.destination.name}"
     return RouteCase(name, route.shipment.departure_time(), steps, posts)
 

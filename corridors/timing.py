@@ -19,10 +19,43 @@ if TYPE_CHECKING:
     from corridors.bill import Bill
     from corridors.costing import CostModel
 
-__all__ = ["DEFAULT_DRAWS", "reliability"]
+__all__ = ["DEFAULT_DRAWS", "reliability", "route_steps"]
 
 #: Draws per route: enough for a stable P90 (its standard error is about 1 % of the spread).
 DEFAULT_DRAWS = 1000
+
+
+def route_steps(model: CostModel, bill: Bill) -> tuple[list[Step], dict[int, tuple[str, str, str]]]:
+    """The bill as simulation steps, and the (post, direction, mode) of the scheduled ones.
+
+    Border crossings are lognormal with their post's sigma (unlisted posts: the default);
+    waits are left out because every draw finds its own.
+    """
+    sh = model.shipment
+    default_sigma = model.rules.border_posts.defaults.sigma.value
+    steps: list[Step] = []
+    posts: dict[int, tuple[str, str, str]] = {}
+    for it in bill.items:
+        if it.kind == "wait":
+            continue
+        if it.kind != "border":
+            steps.append(Step(it.hours))
+            continue
+        key = it.details.get("post_key")
+        if key:
+            fig = crossing_figures(
+                key,
+                it.details["direction"],
+                sh.departure,
+                carrier=it.details.get("carrier"),
+                tir=sh.tir,
+                rules=model.rules,
+            )
+            posts[len(steps)] = (key, it.details["direction"], it.details["mode"])
+            steps.append(Step(it.hours, fig.sigma, scheduled=True))
+        else:
+            steps.append(Step(it.hours, default_sigma))
+    return steps, posts
 
 
 def reliability(
@@ -42,29 +75,7 @@ def reliability(
     """
     sh = model.shipment
     departure = sh.departure_time()
-    default_sigma = model.rules.border_posts.defaults.sigma.value
-    steps: list[Step] = []
-    posts: dict[int, tuple[str, str, str]] = {}
-    for it in bill.items:
-        if it.kind == "wait":  # waits are drawn again in every sample
-            continue
-        if it.kind != "border":
-            steps.append(Step(it.hours))
-            continue
-        key = it.details.get("post_key")
-        if key:
-            fig = crossing_figures(
-                key,
-                it.details["direction"],
-                sh.departure,
-                carrier=it.details.get("carrier"),
-                tir=sh.tir,
-                rules=model.rules,
-            )
-            posts[len(steps)] = (key, it.details["direction"], it.details["mode"])
-            steps.append(Step(it.hours, fig.sigma, scheduled=True))
-        else:
-            steps.append(Step(it.hours, default_sigma))
+    steps, posts = route_steps(model, bill)
 
     def opening(i: int, arrival: dt.datetime) -> dt.datetime | None:
         key, direction, mode = posts[i]

@@ -375,18 +375,16 @@ def _gauge_of(country: str, coords: np.ndarray, rules: dict[str, Any]) -> int:
     return int(rules["default"][country])
 
 
+def _rail_attrs(status: str, source: str) -> dict[str, Any]:
+    return {"class": "rail", "ref": "", "name": "", "status": status, "source": source}
+
+
 def _rail_lines(sources: Path, polys: dict[str, Any], cfg: BuildConfig) -> LineTable:
     osm = _read(source_path(sources, "osm_rail_2021"))
     osm = osm[osm["class"].isin(list(_RAIL_STATUS))]
 
     def attrs_osm(r: Any) -> dict[str, Any]:
-        return {
-            "class": "rail",
-            "ref": "",
-            "name": "",
-            "status": _RAIL_STATUS[r[1]],
-            "source": "osm_rail_2021",
-        }
+        return _rail_attrs(_RAIL_STATUS[r[1]], "osm_rail_2021")
 
     countries = tuple(c for c in ROAD_COUNTRIES_DETAILED if c != "AFG")
     cols = osm[["country", "class", "geometry"]]
@@ -396,13 +394,7 @@ def _rail_lines(sources: Path, polys: dict[str, Any], cfg: BuildConfig) -> LineT
     ovp = ovp[ovp["railway"].isin(list(_RAIL_STATUS))]
 
     def attrs_ovp(r: Any) -> dict[str, Any]:
-        return {
-            "class": "rail",
-            "ref": "",
-            "name": "",
-            "status": _RAIL_STATUS[r[0]],
-            "source": "osm_rail_overpass_2026",
-        }
+        return _rail_attrs(_RAIL_STATUS[r[0]], "osm_rail_overpass_2026")
 
     lines.extend(
         _clip_by_country(
@@ -412,13 +404,7 @@ def _rail_lines(sources: Path, polys: dict[str, Any], cfg: BuildConfig) -> LineT
     ne = _read(source_path(sources, "ne_railroads"))
 
     def attrs_ne(r: Any) -> dict[str, Any]:
-        return {
-            "class": "rail",
-            "ref": "",
-            "name": "",
-            "status": "operational",
-            "source": "ne_railroads",
-        }
+        return _rail_attrs("operational", "ne_railroads")
 
     lines.extend(
         _clip_by_country(

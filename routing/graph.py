@@ -172,28 +172,12 @@ def best_path(
     NoRouteError
         If no target can be reached from any source.
     """
-    if not sources or not targets:
+    if not targets:
         raise InvalidInputError("a search needs at least one source and one target")
-    src = np.asarray(sources, dtype=np.int64)
-    tgt = np.asarray(targets, dtype=np.int64)
-    dist, pred = dijkstra(graph.matrix, directed=True, indices=src, return_predecessors=True)
-    dist = np.atleast_2d(dist)
-    pred = np.atleast_2d(pred)
-    total = np.asarray(source_costs)[:, None] + dist[:, tgt] + np.asarray(target_costs)[None, :]
-    if not np.isfinite(total).any():
+    path = best_paths(graph, sources, source_costs, [(targets, target_costs)])[0]
+    if path is None:
         raise NoRouteError("no path between the given nodes")
-    i, j = np.unravel_index(np.argmin(total), total.shape)
-    t = int(tgt[j])
-    nodes = [t]
-    while pred[i, nodes[-1]] >= 0:
-        nodes.append(int(pred[i, nodes[-1]]))
-    nodes.reverse()
-    edges, fwd = [], []
-    for a, b in itertools.pairwise(nodes):
-        e, f, _ = graph.arc(a, b)
-        edges.append(e)
-        fwd.append(f)
-    return Path(tuple(nodes), tuple(edges), tuple(fwd), float(total[i, j]))
+    return path
 
 
 def best_paths(
@@ -207,7 +191,7 @@ def best_paths(
     Returns one path per target set, or None where that set cannot be reached.
     """
     if not sources:
-        raise InvalidInputError("a search needs at least one source")
+        raise InvalidInputError("a search needs at least one source and one target")
     src = np.asarray(sources, dtype=np.int64)
     dist, pred = dijkstra(graph.matrix, directed=True, indices=src, return_predecessors=True)
     dist = np.atleast_2d(dist)
