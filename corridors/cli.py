@@ -115,6 +115,10 @@ def cli(verbose: int, quiet: bool) -> None:
     help="Arrival deadline YYYY-MM-DD: report the probability of meeting it.",
 )
 @click.option(
+    "--avoid", default="", help="Comma-separated countries (ISO3), border posts or places to avoid."
+)
+@click.option("--via", default="", help="Comma-separated places the route must pass, in order.")
+@click.option(
     "--alternatives",
     "k",
     type=int,
@@ -153,6 +157,8 @@ def route(
     tir: bool,
     vot: float | None,
     deadline_text: str | None,
+    avoid: str,
+    via: str,
     k: int,
     pareto: bool,
     as_json: bool,
@@ -161,7 +167,9 @@ def route(
 ) -> None:
     """Find the best route from ORIGIN to DESTINATION, with its itemised bill.
 
-    Places are names (any common spelling), UN/LOCODEs (PKKHI) or 'lat,lon'.
+    Places are names (any common spelling), UN/LOCODEs (PKKHI) or 'lat,lon'; the
+    destination may also be port:ISO3 (any sea port of a country, e.g. port:PAK) or port:*
+    (any sea port), and the best port is chosen on the whole trip.
     """
     import datetime as dt
 
@@ -191,11 +199,19 @@ def route(
         deadline = dt.datetime.combine(
             Shipment.parse_date(deadline_text), dt.time(23, 59), tzinfo=dt.UTC
         )
-    query = dict(modes=mode_list, include_planned=planned, shipment=shipment, deadline=deadline)
+    avoid_list = [x for x in avoid.split(",") if x.strip()]
+    via_list = [x.strip() for x in via.split(",") if x.strip()]
+    query = dict(
+        modes=mode_list,
+        include_planned=planned,
+        shipment=shipment,
+        deadline=deadline,
+        avoid=avoid_list,
+    )
     if pareto:
         found = planner.pareto(origin, destination, **query)
     else:
-        found = planner.routes(origin, destination, k=k, objective=objective, **query)
+        found = planner.routes(origin, destination, k=k, objective=objective, via=via_list, **query)
     data = found[0].to_dict()
     if map_file is not None:
         from maps.route_map import route_map

@@ -157,6 +157,8 @@ class CostModel:
         Allowed travel modes (subset of :data:`TRAVEL_MODES`).
     include_planned
         Also use edges that are planned or under construction.
+    avoid_countries, avoid_posts, avoid_nodes
+        Countries (ISO3), border posts (network names) and nodes the route must not use.
 
     Attributes
     ----------
@@ -178,12 +180,18 @@ class CostModel:
         rules: Rules | None = None,
         modes: frozenset[str] = frozenset(TRAVEL_MODES),
         include_planned: bool = False,
+        avoid_countries: frozenset[str] = frozenset(),
+        avoid_posts: frozenset[str] = frozenset(),
+        avoid_nodes: frozenset[int] = frozenset(),
     ) -> None:
         self.network = network
         self.rules = rules or load_rules()
         self.shipment = shipment
         self.modes = modes
         self.include_planned = include_planned
+        self.avoid_countries = avoid_countries
+        self.avoid_posts = avoid_posts
+        self.avoid_nodes = avoid_nodes
         self.notes: list[dict[str, Any]] = []
         self.blocked: list[str] = []
         self._note_ids: dict[str, int] = {}
@@ -297,6 +305,17 @@ class CostModel:
             usable &= net.edge_mode != EDGE_MODES.index("road")
         if "rail" not in modes:
             usable &= net.edge_mode != EDGE_MODES.index("rail")
+        if self.avoid_countries:
+            bad = [net.countries.index(c) for c in self.avoid_countries if c in net.countries]
+            usable &= ~np.isin(net.edge_country, bad)
+            usable &= ~np.isin(net.node_country[net.edge_u], bad)
+            usable &= ~np.isin(net.node_country[net.edge_v], bad)
+        if self.avoid_posts:
+            names = np.asarray(net.strings, dtype=object)[net.edge_post]
+            usable &= ~np.isin(names, list(self.avoid_posts))
+        if self.avoid_nodes:
+            nodes = list(self.avoid_nodes)
+            usable &= ~(np.isin(net.edge_u, nodes) | np.isin(net.edge_v, nodes))
         return usable
 
     def _border_class(self) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,11 +25,11 @@ from corridors.places import Place, PlaceIndex
 from corridors.rules import Rules, load_rules
 from corridors.shipment import Shipment
 from corridors.timing import DEFAULT_DRAWS, reliability
-from geodata.errors import InvalidInputError, NoRouteError
+from geodata.errors import InvalidInputError, NoRouteError, UnknownPlaceError
 from geodata.geo import EARTH_RADIUS_KM, unit_vectors
 from geodata.network import Network, load_network
 from geodata.schema import EDGE_MODES, NODE_MODES, STATUSES
-from routing import BiCriteriaGraph, CostedGraph, alternatives, best_path, best_paths
+from routing import BiCriteriaGraph, CostedGraph, Path, alternatives, best_path, best_paths
 
 __all__ = ["OBJECTIVES", "TRAVEL_MODES", "Leg", "Planner", "Route", "route"]
 
@@ -191,9 +192,16 @@ class Planner:
             unit_vectors(np.array([p.lon for p in named]), np.array([p.lat for p in named]))
         )
 
-    def model(self, shipment: Shipment, modes: frozenset[str], include_planned: bool) -> CostModel:
+    def model(
+        self,
+        shipment: Shipment,
+        modes: frozenset[str],
+        include_planned: bool,
+        avoid: Avoid | None = None,
+    ) -> CostModel:
         """The cost model for a shipment and options (cached)."""
-        key = (shipment, modes, include_planned)
+        avoid = avoid or Avoid()
+        key = (shipment, modes, include_planned, avoid)
         if key not in self._models:
             self._models[key] = CostModel(
                 self.network,
@@ -201,8 +209,41 @@ class Planner:
                 rules=self.rules,
                 modes=modes,
                 include_planned=include_planned,
+                avoid_countries=avoid.countries,
+                avoid_posts=avoid.posts,
+                avoid_nodes=avoid.nodes,
             )
         return self._models[key]
+
+    def parse_avoid(self, items: Iterable[str]) -> Avoid:
+        """Turn names into what to avoid: ISO3 countries, border posts, places.
+
+        Raises
+        ------
+        InvalidInputError
+            For a name that is none of these.
+        """
+        countries, posts, nodes = set(), set(), set()
+        known = {c for c in self.network.countries if c}
+        for raw in items:
+            item = raw.strip()
+            if not item:
+                continue
+            if item.upper() in known and len(item) == 3:
+                countries.add(item.upper())
+                continue
+            try:
+                place = self.places.resolve(item)
+            except UnknownPlaceError as exc:
+                raise InvalidInputError(
+                    f"cannot avoid {item!r}: not a country code, border post or place"
+                    + (f"; did you mean {', '.join(exc.suggestions)}?" if exc.suggestions else "")
+                ) from None
+            if place.kind == "border":
+                posts.add(place.name)
+            else:
+                nodes.update(place.nodes.values())
+        return Avoid(frozenset(countries), frozenset(posts), frozenset(nodes))
 
     def graph(self, model: CostModel, objective: str) -> CostedGraph:
         """The searchable graph of a cost model for one objective (cached)."""
@@ -245,8 +286,13 @@ class Planner:
         modes: Iterable[str] | None,
         include_planned: bool,
         shipment: Shipment | None,
-    ) -> tuple[Place, Place, CostModel, tuple[str, ...], str]:
-        """Validate the query, resolve the places and get the cost model."""
+        avoid: Iterable[str] = (),
+    ) -> tuple[Place, list[Place], CostModel, tuple[str, ...], str]:
+        """Validate the query, resolve the places and get the cost model.
+
+        ``destination`` may also be ``port:ISO3`` (any sea port of a country, e.g.
+        ``port:PAK``) or ``port:*`` (any sea port): the best one is chosen on the whole trip.
+        """
         if objective not in OBJECTIVES:
             raise InvalidInputError(
                 f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}"
@@ -260,19 +306,36 @@ class Planner:
             )
         node_modes = _node_modes(mode_set)
         o = self.places.resolve(origin, modes=node_modes)
-        d = self.places.resolve(destination, modes=node_modes)
-        if o.key == d.key:
+        dests = self._destinations(destination, node_modes)
+        if any(o.key == d.key for d in dests) and len(dests) == 1:
             raise InvalidInputError(f"origin and destination are the same place ({o.name})")
+        dests = [d for d in dests if d.key != o.key]
         allowed = ", ".join(sorted(mode_set))
-        for pl in (o, d):
+        for pl in (o, *dests[:1]):
             if not any(m in pl.nodes for m in node_modes):
                 raise NoRouteError(
                     f"{pl.name} is not on the {allowed} network",
                     [f"{pl.name} has no node of mode {allowed}"],
                 )
         shipment = shipment or self.default_shipment(o)
-        model = self.model(shipment, mode_set, include_planned)
-        return o, d, model, node_modes, allowed
+        model = self.model(shipment, mode_set, include_planned, self.parse_avoid(avoid))
+        return o, dests, model, node_modes, allowed
+
+    def _destinations(self, text: str, node_modes: tuple[str, ...]) -> list[Place]:
+        m = re.fullmatch(r"\s*port:\s*(\*|[A-Za-z]{3})\s*", text or "")
+        if m is None:
+            return [self.places.resolve(text, modes=node_modes)]
+        code = m.group(1).upper()
+        ports = [
+            p
+            for p in self.places.places
+            if p.kind == "port" and "port" in p.nodes and (code == "*" or p.country == code)
+        ]
+        if not ports:
+            raise InvalidInputError(f"no sea port of {code} on the network")
+        if "port" not in node_modes:
+            raise InvalidInputError("a port:... destination needs the sea or ferry mode")
+        return ports
 
     def _no_route(self, o: Place, d: Place, model: CostModel, allowed: str) -> NoRouteError:
         reasons = [
@@ -294,11 +357,15 @@ class Planner:
         deadline: dt.datetime | None = None,
         draws: int = DEFAULT_DRAWS,
         seed: int = 0,
+        avoid: Iterable[str] = (),
+        via: Sequence[str] = (),
     ) -> Route:
         """Find the best route between two places; see :func:`route`."""
         return self.routes(
             origin,
             destination,
+            avoid=avoid,
+            via=via,
             objective=objective,
             modes=modes,
             include_planned=include_planned,
@@ -323,6 +390,8 @@ class Planner:
         deadline: dt.datetime | None = None,
         draws: int = DEFAULT_DRAWS,
         seed: int = 0,
+        avoid: Iterable[str] = (),
+        via: Sequence[str] = (),
     ) -> list[Route]:
         """The best route and up to ``k - 1`` genuinely different alternatives.
 
@@ -330,14 +399,23 @@ class Planner:
         (penalty method, :func:`routing.alternatives`); each is labelled by what makes it
         different from the best (border posts, port, modes).
         """
-        o, d, model, node_modes, allowed = self._prepare(
-            origin, destination, objective, modes, include_planned, shipment
+        o, dests, model, node_modes, allowed = self._prepare(
+            origin, destination, objective, modes, include_planned, shipment, avoid
         )
         g = self.graph(model, objective)
         src, src_w = self._ends(model, o, node_modes, objective, start=True)
-        dst, dst_w = self._ends(model, d, node_modes, objective, start=False)
+        dst, dst_w, owner = self._ends_many(model, dests, node_modes, objective)
+        d_name = dests[0] if len(dests) == 1 else None
         try:
-            if k == 1:
+            if via:
+                if k != 1:
+                    raise InvalidInputError("--via gives one route; use it without --alternatives")
+                paths = [
+                    self._via_path(
+                        model, g, o, list(via), node_modes, objective, src, src_w, dst, dst_w
+                    )
+                ]
+            elif k == 1:
                 paths = [best_path(g, src, src_w, dst, dst_w)]
             else:
                 paths = alternatives(
@@ -352,12 +430,12 @@ class Planner:
                     segments=self._segments(model),
                 )
         except NoRouteError:
-            raise self._no_route(o, d, model, allowed) from None
+            raise self._no_route(o, d_name or _group_place(destination), model, allowed) from None
         out = [
             self._make_route(
                 model,
                 o,
-                d,
+                owner[p.nodes[-1]],
                 objective,
                 list(p.edges),
                 p.nodes[0],
@@ -380,6 +458,7 @@ class Planner:
         shipment: Shipment | None = None,
         deadline: dt.datetime | None = None,
         max_labels: int = 1_000_000,
+        avoid: Iterable[str] = (),
     ) -> list[Route]:
         """All routes that are not beaten on both cost and door-to-door time.
 
@@ -387,8 +466,8 @@ class Planner:
         routes are sorted by cost.  If the search hits ``max_labels`` the cheapest part of
         the front is returned and each route's ``reliability["front_complete"]`` is False.
         """
-        o, d, model, node_modes, allowed = self._prepare(
-            origin, destination, "cost", modes, include_planned, shipment
+        o, dests, model, node_modes, allowed = self._prepare(
+            origin, destination, "cost", modes, include_planned, shipment, avoid
         )
         key = ("bicriteria", id(model))
         if key not in self._graphs:
@@ -399,8 +478,8 @@ class Planner:
         bi = self._graphs[key]
         src, src_c = self._ends(model, o, node_modes, "cost", start=True)
         _, src_t = self._ends(model, o, node_modes, "time", start=True)
-        dst, dst_c = self._ends(model, d, node_modes, "cost", start=False)
-        _, dst_t = self._ends(model, d, node_modes, "time", start=False)
+        dst, dst_c, owner = self._ends_many(model, dests, node_modes, "cost")
+        _, dst_t, _ = self._ends_many(model, dests, node_modes, "time")
         front = bi.front(
             src,
             dst,
@@ -409,11 +488,18 @@ class Planner:
             max_labels=max_labels,
         )
         if not front.paths:
-            raise self._no_route(o, d, model, allowed)
+            raise self._no_route(o, dests[0], model, allowed)
         out = []
         for p in front.paths:
             r = self._make_route(
-                model, o, d, "pareto", list(p.arcs), p.nodes[0], p.nodes[-1], deadline=deadline
+                model,
+                o,
+                owner[p.nodes[-1]],
+                "pareto",
+                list(p.arcs),
+                p.nodes[0],
+                p.nodes[-1],
+                deadline=deadline,
             )
             r.reliability["front_complete"] = bool(front.complete)
             out.append(r)
@@ -488,6 +574,54 @@ class Planner:
                     )
                 rows.append(row)
         return rows
+
+    def _ends_many(
+        self, model: CostModel, places: list[Place], node_modes: tuple[str, ...], objective: str
+    ) -> tuple[list[int], list[float], dict[int, Place]]:
+        states: list[int] = []
+        weights: list[float] = []
+        owner: dict[int, Place] = {}
+        for pl in places:
+            s_, w_ = self._ends(model, pl, node_modes, objective, start=False)
+            for st, w in zip(s_, w_, strict=True):
+                if st not in owner:
+                    owner[st] = pl
+                    states.append(st)
+                    weights.append(w)
+        return states, weights, owner
+
+    def _via_path(
+        self,
+        model: CostModel,
+        g: CostedGraph,
+        o: Place,
+        via: list[str],
+        node_modes: tuple[str, ...],
+        objective: str,
+        src: list[int],
+        src_w: list[float],
+        dst: list[int],
+        dst_w: list[float],
+    ) -> Path:
+        """Chain best paths through the via places; each leg starts in the state (truck,
+        gauge) where the previous one ended."""
+        edges: list[int] = []
+        nodes: list[int] = []
+        cost = 0.0
+        for name in via:
+            v = self.places.resolve(name, modes=node_modes)
+            if v.key == o.key:
+                raise InvalidInputError(f"via place {v.name} is the origin")
+            vs, _ = self._ends(model, v, node_modes, objective, start=False)
+            leg = best_path(g, src, src_w, vs, [0.0] * len(vs))
+            edges += leg.edges
+            nodes += list(leg.nodes if not nodes else leg.nodes[1:])
+            cost += leg.cost
+            src, src_w = [leg.nodes[-1]], [0.0]
+        leg = best_path(g, src, src_w, dst, dst_w)
+        edges += leg.edges
+        nodes += list(leg.nodes[1:] if nodes else leg.nodes)
+        return Path(tuple(nodes), tuple(edges), tuple([True] * len(edges)), cost + leg.cost)
 
     @staticmethod
     def _segments(model: CostModel) -> np.ndarray:
@@ -652,6 +786,26 @@ def _label_differences(routes: list[Route]) -> list[Route]:
             parts.append("different roads")
         out.append(dataclasses.replace(r, label="; ".join(parts)))
     return out
+
+
+@dataclass(frozen=True)
+class Avoid:
+    """What a route must not use: countries (ISO3), border posts (names), nodes."""
+
+    countries: frozenset[str] = frozenset()
+    posts: frozenset[str] = frozenset()
+    nodes: frozenset[int] = frozenset()
+
+
+def _group_place(text: str) -> Place:
+    return Place(
+        key=text,
+        name=f"any port ({text.split(':', 1)[-1]})",
+        kind="port",
+        country="",
+        lat=0.0,
+        lon=0.0,
+    )
 
 
 def _round(x: float | None) -> float | None:

@@ -236,3 +236,43 @@ def test_matrix_matches_single_routes(planner: Planner) -> None:
     assert same["cost_usd"] is None and same["reason"] == "same place"
     with pytest.raises(InvalidInputError):
         planner.matrix([], ["PKKHI"])
+
+
+def test_avoid_countries_posts_and_places(planner: Planner) -> None:
+    sh = Shipment("UZB", dt.date(2025, 6, 1))
+    base = planner.route("Tashkent", "Karachi", shipment=sh)
+    assert "Torkham" in _posts(base)
+    no_torkham = planner.route("Tashkent", "Karachi", shipment=sh, avoid=["Torkham"])
+    assert "Torkham" not in _posts(no_torkham)
+    assert no_torkham.cost_usd >= base.cost_usd
+    no_afg = planner.route("Tashkent", "Karachi", shipment=sh, avoid=["AFG"])
+    assert "AFG" not in {leg.country for leg in no_afg.legs}
+    with pytest.raises(InvalidInputError, match="cannot avoid"):
+        planner.route("Tashkent", "Karachi", shipment=sh, avoid=["Narnia"])
+
+
+def test_via_passes_the_place_and_continues_with_the_same_truck(planner: Planner) -> None:
+    sh = Shipment("UZB", dt.date(2025, 6, 1))
+    r = planner.route("Tashkent", "Karachi", shipment=sh, via=["Kashgar"])
+    assert "Khunjerab" in _posts(r)
+    kashgar = planner.places.resolve("Kashgar").nodes["road"]
+    passed = {
+        n
+        for leg in r.legs
+        for e in leg.edges
+        for n in (int(planner.network.edge_u[e]), int(planner.network.edge_v[e]))
+    }
+    assert kashgar in passed
+    direct = planner.route("Tashkent", "Karachi", shipment=sh)
+    assert r.cost_usd >= direct.cost_usd
+
+
+def test_any_pakistani_port_picks_the_best_on_the_whole_trip(planner: Planner) -> None:
+    sh = Shipment("UZB", dt.date(2025, 6, 1))
+    best = planner.route("Tashkent", "port:PAK", shipment=sh)
+    assert best.destination.kind == "port" and best.destination.country == "PAK"
+    for code in ("PKKHI", "PKBQM", "PKGWD"):
+        single = planner.route("Tashkent", code, shipment=sh)
+        assert best.cost_usd <= single.cost_usd + 1e-6
+    with pytest.raises(InvalidInputError):
+        planner.route("Tashkent", "port:XYZ", shipment=sh)
