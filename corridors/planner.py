@@ -169,6 +169,15 @@ class Route:
             ],
         }
 
+    def to_geodataframe(self) -> Any:
+        """The legs as a :class:`geopandas.GeoDataFrame` (EPSG:4326), one row per leg."""
+        import geopandas as gpd
+        from shapely import LineString
+
+        rows = [leg.to_dict() for leg in self.legs]
+        geoms = [LineString(leg.coords) for leg in self.legs]
+        return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+
     def _repr_html_(self) -> str:
         from maps.route_map import route_map
 

@@ -276,3 +276,14 @@ def test_any_pakistani_port_picks_the_best_on_the_whole_trip(planner: Planner) -
         assert best.cost_usd <= single.cost_usd + 1e-6
     with pytest.raises(InvalidInputError):
         planner.route("Tashkent", "port:XYZ", shipment=sh)
+
+
+def test_route_to_geodataframe(planner: Planner) -> None:
+    r = planner.route(
+        "Kashgar", "Islamabad", modes=["road"], shipment=Shipment("PAK", dt.date(2025, 6, 1))
+    )
+    gdf = r.to_geodataframe()
+    assert len(gdf) == len(r.legs) and gdf.crs.to_epsg() == 4326
+    assert gdf["distance_km"].sum() == pytest.approx(r.distance_km, abs=0.01 * len(r.legs))
+    assert set(gdf["mode"]) == {leg.mode for leg in r.legs}
+    assert "<div" in r._repr_html_()
