@@ -528,7 +528,6 @@ def test_fixture_is_small() -> None:
     assert total < MAKER.MAX_BYTES
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="needs the shared raw data")
 def test_build_does_not_depend_on_the_hash_seed(net: Network, places) -> None:
     """Sets of strings iterate in a seed-dependent order; the content must not follow it."""
     import os
@@ -553,6 +552,7 @@ def test_build_does_not_depend_on_the_hash_seed(net: Network, places) -> None:
     assert out.stdout.strip() == net.content_hash
 
 
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs the shared raw data")
 def test_fixture_is_reproducible(tmp_path: Path) -> None:
     MAKER.make(SHARED, tmp_path)
     for s in SOURCES.values():
