@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from corridors.cli import cli
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the installed console entry point in a fresh process, as a user would."""
+    """Run the installed command in a fresh process from a neutral folder, as a user would
+    (so the installed package is what runs, not the checkout)."""
     return subprocess.run(
         [sys.executable, "-m", "corridors.cli", *args],
+        cwd=tempfile.gettempdir(),
         capture_output=True,
         text=True,
         timeout=120,
