@@ -403,6 +403,61 @@ def rules(
             click.echo(f"    note: {r.note}")
 
 
+@cli.command()
+@click.option(
+    "--case",
+    "case_ids",
+    multiple=True,
+    help="Only this validation case (repeatable), e.g. C14-distance.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results and summary as JSON.")
+@_friendly
+def validate(case_ids: tuple[str, ...], as_json: bool) -> None:
+    """Run the model on published observations: model vs observed, error, band.
+
+    The cases are corridors/data/validation.toml (distances, door-to-door times and costs
+    with their sources).  Bands: distance ±10 %, time within the observed range or ±25 %,
+    cost ±25 %.  Cases the model knowingly misses are listed with the reason.
+    """
+    from corridors.validate import format_observed, format_value, run_validation, summarize
+
+    results = run_validation(cases=list(case_ids) or None)
+    summary = summarize(results)
+    if as_json:
+        click.echo(json.dumps({"summary": summary, "cases": results}, ensure_ascii=False))
+        return
+    click.echo(f"{'case':<40} {'model':>13} {'observed':>15} {'error':>8}  band")
+    for r in results:
+        err = "" if r["error_pct"] is None else f"{r['error_pct']:+.1f} %"
+        mark = "in" if r["in_band"] else "OUT"
+        if r["expected_out_of_band"]:
+            mark += " (expected)" if not r["in_band"] else " (expected out: update the table)"
+        elif not r["in_band"]:
+            mark += " (unexpected)"
+        click.echo(
+            f"{r['id']:<40} {format_value(r['model'], r['unit']):>13} "
+            f"{format_observed(r['observed'], r['unit']):>15} {err:>8}  {mark}"
+        )
+        if not r["in_band"] and (r["reason"] or r["error"]):
+            click.echo(f"{'':6}why: {r['reason'] or r['error']}")
+    share = summary["share_in_band"] or 0.0
+    click.echo(
+        f"within band: {summary['in_band']} of {summary['cases']} ({share * 100:.0f} %); "
+        + ", ".join(f"{m} {s['in_band']} of {s['cases']}" for m, s in summary["per_metric"].items())
+    )
+    ind, meant = summary["independent"], summary["meant_to_pass"]
+    click.echo(
+        f"  independent observations: {ind['in_band']} of {ind['cases']}; "
+        f"cases the model is meant to reproduce: {meant['in_band']} of {meant['cases']}; "
+        f"known misses: {summary['expected_out_of_band']}"
+    )
+    if summary["unexpected"]:
+        click.echo(
+            "  off expectation (update the table or fix the model): "
+            + ", ".join(summary["unexpected"])
+        )
+
+
 @cli.group()
 def network() -> None:
     """Build and inspect the network."""

@@ -192,7 +192,6 @@ class Planner:
         self.rules = rules or load_rules()
         self.places = PlaceIndex(self.network)
         self._models: dict[tuple[Any, ...], CostModel] = {}
-        self._graphs: dict[tuple[Any, ...], CostedGraph] = {}
 
     @cached_property
     def _place_tree(self) -> tuple[list[Place], cKDTree]:
@@ -256,17 +255,18 @@ class Planner:
 
     def graph(self, model: CostModel, objective: str) -> CostedGraph:
         """The searchable graph of a cost model for one objective (cached)."""
-        key = (id(model), objective)
-        if key not in self._graphs:
+        # cached on the model itself, so a graph lives exactly as long as its model
+        cache: dict[str, Any] = model.__dict__.setdefault("searchable", {})
+        if objective not in cache:
             a = model.arcs
-            self._graphs[key] = CostedGraph(
+            cache[objective] = CostedGraph(
                 model.n_states,
                 a["src"],
                 a["dst"],
                 np.ones(len(a["src"]), dtype=bool),
                 self._weights(model, objective, a),
             )
-        return self._graphs[key]
+        return cache[objective]
 
     @staticmethod
     def _weights(model: CostModel, objective: str, a: dict[str, np.ndarray]) -> np.ndarray:
@@ -478,13 +478,12 @@ class Planner:
         o, dests, model, node_modes, allowed = self._prepare(
             origin, destination, "cost", modes, include_planned, shipment, avoid
         )
-        key = ("bicriteria", id(model))
-        if key not in self._graphs:
+        cache: dict[str, Any] = model.__dict__.setdefault("searchable", {})
+        key = "bicriteria"
+        if key not in cache:
             a = model.arcs
-            self._graphs[key] = BiCriteriaGraph(
-                model.n_states, a["src"], a["dst"], a["cost"], a["hours"]
-            )
-        bi = self._graphs[key]
+            cache[key] = BiCriteriaGraph(model.n_states, a["src"], a["dst"], a["cost"], a["hours"])
+        bi = cache[key]
         src, src_c = self._ends(model, o, node_modes, "cost", start=True)
         _, src_t = self._ends(model, o, node_modes, "time", start=True)
         dst, dst_c, owner = self._ends_many(model, dests, node_modes, "cost")
@@ -707,13 +706,13 @@ class Planner:
 
         def key(i: int) -> tuple[Any, ...]:
             e = int(a["edge"][i])
-            _, s_mode, s_tag = model.describe_state(int(a["src"][i]))
+            _, _, s_tag = model.describe_state(int(a["src"][i]))
             border = net.edge_mode[e] == EDGE_MODES.index("border")
             return (
                 net.edge_mode[e],
                 net.edge_country[e],
                 net.edge_status[e],
-                s_tag if s_mode == "road" else net.edge_gauge_mm[e],
+                s_tag,  # the truck's nationality, or the wagon's gauge (connectors have none)
                 i if border else -1,
             )
 
