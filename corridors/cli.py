@@ -216,7 +216,7 @@ def route(
     if map_file is not None:
         from maps.route_map import route_map
 
-        route_map(data).save(str(map_file))
+        route_map(data, alternatives=[r.to_dict() for r in found[1:]]).save(str(map_file))
     if as_json:
         if len(found) == 1 and not pareto and k == 1:
             click.echo(json.dumps(data, ensure_ascii=False))

@@ -1,5 +1,19 @@
-"""Folium rendering of networks and routes.  ``maps`` only draws what it is given."""
+"""Folium rendering of networks and routes.  ``maps`` only draws what it is given.
 
-from maps.route_map import MODE_COLOURS, route_map
+Every map is self-contained: Leaflet and the helpers are inlined, the Natural Earth basemap
+is packaged, and online tiles are an optional layer (see :mod:`maps.offline`).
+"""
 
-__all__ = ["MODE_COLOURS", "route_map"]
+from maps.offline import OfflineAssetError, OfflineMap, external_references
+from maps.route_map import ATTRIBUTION, MODE_COLOURS, route_features, route_map, route_maps
+
+__all__ = [
+    "ATTRIBUTION",
+    "MODE_COLOURS",
+    "OfflineAssetError",
+    "OfflineMap",
+    "external_references",
+    "route_features",
+    "route_map",
+    "route_maps",
+]
