@@ -25,7 +25,6 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+
+from _machine import cpu_model, cpu_quota, git_state, ram_gb
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -313,55 +314,6 @@ def _measure(cases: list[Case], repeat: int) -> dict[str, Samples]:
 # --------------------------------------------------------------------------- environment
 
 
-def _cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    for key in ("model name", "Hardware", "cpu model", "Processor"):
-        for line in text.splitlines():
-            if line.split(":")[0].strip() == key:
-                return line.split(":", 1)[1].strip()
-    return platform.machine()
-
-
-def _ram_gb() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-    except OSError:
-        pass
-    return "unknown"
-
-
-def _cpu_quota() -> str | None:
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-    except (OSError, ValueError):
-        return None
-    return None if quota == "max" else f"{int(quota) / int(period):g} CPUs (cgroup cpu.max)"
-
-
-def _git() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-    try:
-        head = subprocess.run(
-            [git, "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [git, "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "unknown"
-    return f"{head}{' (with uncommitted changes)' if dirty else ''}" if head else "unknown"
-
-
 def _environment(cli_desc: str) -> list[tuple[str, str]]:
     cores = os.cpu_count()
     try:
@@ -369,13 +321,13 @@ def _environment(cli_desc: str) -> list[tuple[str, str]]:
     except AttributeError:
         usable = cores
     info = [
-        ("CPU", _cpu_model()),
+        ("CPU", cpu_model()),
         ("Cores", f"{cores} logical, {usable} usable by this process"),
     ]
-    quota = _cpu_quota()
+    quota = cpu_quota()
     if quota:
         info.append(("CPU quota", quota))
-    info.append(("RAM", _ram_gb()))
+    info.append(("RAM", ram_gb()))
     if hasattr(os, "getloadavg"):
         info.append(("Load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg())))
     info.append(("OS", platform.platform()))
@@ -397,7 +349,7 @@ def _environment(cli_desc: str) -> list[tuple[str, str]]:
     info.append(
         ("BLAS/thread env", ", ".join(f"{k}={v}" for k, v in threads.items()) or "none set")
     )
-    info.append(("Repository", _git()))
+    info.append(("Repository", git_state()))
     return info
 
 

@@ -34,9 +34,7 @@ import math
 import os
 import platform
 import random
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +43,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from _machine import cpu_model, cpu_quota, git_state
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -173,48 +172,14 @@ def measure(cases: list[Case], repeat: int) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.split(":")[0].strip() in ("model name", "Hardware", "cpu model"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _cpu_quota() -> str | None:
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-    except (OSError, ValueError):
-        return None
-    return None if quota == "max" else f"{int(quota) / int(period):g} CPUs (cgroup cpu.max)"
-
-
-def _git() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-    try:
-        head = subprocess.run(
-            [git, "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [git, "status", "--porcelain"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        return "unknown"
-    return f"{head}{' (with uncommitted changes)' if dirty else ''}" if head else "unknown"
-
-
 def environment() -> list[tuple[str, str]]:
     cores = os.cpu_count()
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = cores or 0
-    info = [("CPU", _cpu_model()), ("Cores", f"{cores} logical, {usable} usable")]
-    quota = _cpu_quota()
+    info = [("CPU", cpu_model()), ("Cores", f"{cores} logical, {usable} usable")]
+    quota = cpu_quota()
     if quota:
         info.append(("CPU quota", quota))
     if hasattr(os, "getloadavg"):
@@ -228,7 +193,7 @@ def environment() -> list[tuple[str, str]]:
         except metadata.PackageNotFoundError:
             versions.append(f"{dist} (not installed)")
     info.append(("Packages", ", ".join(versions)))
-    info.append(("Repository", _git()))
+    info.append(("Repository", git_state()))
     return info
 
 

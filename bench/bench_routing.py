@@ -38,7 +38,6 @@ import gc
 import itertools
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _machine import cpu_model, cpu_quota, git_state, ram_gb
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -640,65 +640,17 @@ def bench_costed_baselines(res: Results, planner: Any, repeat: int) -> None:
 # --------------------------------------------------------------------------- environment
 
 
-def _cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    for line in text.splitlines():
-        if line.split(":")[0].strip() in ("model name", "Hardware", "cpu model", "Processor"):
-            return line.split(":", 1)[1].strip()
-    return platform.machine()
-
-
-def _ram_gb() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-    except OSError:
-        pass
-    return "unknown"
-
-
-def _cpu_quota() -> str | None:
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-    except (OSError, ValueError):
-        return None
-    return None if quota == "max" else f"{int(quota) / int(period):g} CPUs (cgroup cpu.max)"
-
-
-def _git() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-    try:
-        head = subprocess.run(
-            [git, "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [git, "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "unknown"
-    return f"{head}{' (with uncommitted changes)' if dirty else ''}" if head else "unknown"
-
-
 def _environment() -> list[tuple[str, str]]:
     cores = os.cpu_count()
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = cores
-    info = [("CPU", _cpu_model()), ("Cores", f"{cores} logical, {usable} usable by this process")]
-    quota = _cpu_quota()
+    info = [("CPU", cpu_model()), ("Cores", f"{cores} logical, {usable} usable by this process")]
+    quota = cpu_quota()
     if quota:
         info.append(("CPU quota", quota))
-    info.append(("RAM", _ram_gb()))
+    info.append(("RAM", ram_gb()))
     if hasattr(os, "getloadavg"):
         info.append(("Load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg())))
     info.append(("OS", platform.platform()))
@@ -722,7 +674,7 @@ def _environment() -> list[tuple[str, str]]:
         if k.startswith(("OPENBLAS", "GOTO", "MKL_", "OMP_")) or "BLAS" in k
     }
     info.append(("BLAS/thread env", ", ".join(f"{k}={v}" for k, v in threads.items()) or "none"))
-    info.append(("Repository", _git()))
+    info.append(("Repository", git_state()))
     return info
 
 
