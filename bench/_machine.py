@@ -61,3 +61,47 @@ def git_state() -> str:
     except OSError:
         return "unknown"
     return f"{head}{' (with uncommitted changes)' if dirty else ''}" if head else "unknown"
+
+
+def describe(
+    versioned: tuple[str, ...], *, extra: list[tuple[str, str]] = ()
+) -> list[tuple[str, str]]:
+    """Hardware, OS, Python, package versions, BLAS/thread settings and the checkout.
+
+    ``extra`` rows (interpreter, CLI, ...) go after the Python row.
+    """
+    import os
+    from importlib import metadata
+
+    cores = os.cpu_count()
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = cores or 0
+    info = [("CPU", cpu_model()), ("Cores", f"{cores} logical, {usable} usable by this process")]
+    quota = cpu_quota()
+    if quota:
+        info.append(("CPU quota", quota))
+    info.append(("RAM", ram_gb()))
+    if hasattr(os, "getloadavg"):
+        info.append(("Load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg())))
+    info.append(("OS", platform.platform()))
+    info.append(("Python", f"{platform.python_implementation()} {platform.python_version()}"))
+    info += list(extra)
+    versions = []
+    for dist in versioned:
+        try:
+            versions.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{dist} (not installed)")
+    info.append(("Packages", ", ".join(versions)))
+    threads = {
+        k: v
+        for k, v in sorted(os.environ.items())
+        if k.startswith(("OPENBLAS", "GOTO", "MKL_", "OMP_")) or "BLAS" in k
+    }
+    info.append(
+        ("BLAS/thread env", ", ".join(f"{k}={v}" for k, v in threads.items()) or "none set")
+    )
+    info.append(("Repository", git_state()))
+    return info

@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -33,10 +31,9 @@ import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
-from _machine import cpu_model, cpu_quota, git_state, ram_gb
+from _machine import describe
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -315,42 +312,7 @@ def _measure(cases: list[Case], repeat: int) -> dict[str, Samples]:
 
 
 def _environment(cli_desc: str) -> list[tuple[str, str]]:
-    cores = os.cpu_count()
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = cores
-    info = [
-        ("CPU", cpu_model()),
-        ("Cores", f"{cores} logical, {usable} usable by this process"),
-    ]
-    quota = cpu_quota()
-    if quota:
-        info.append(("CPU quota", quota))
-    info.append(("RAM", ram_gb()))
-    if hasattr(os, "getloadavg"):
-        info.append(("Load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg())))
-    info.append(("OS", platform.platform()))
-    info.append(("Python", f"{platform.python_implementation()} {platform.python_version()}"))
-    info.append(("Interpreter", sys.executable))
-    info.append(("CLI", cli_desc))
-    versions = []
-    for dist in VERSIONED:
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist} (not installed)")
-    info.append(("Packages", ", ".join(versions)))
-    threads = {
-        k: v
-        for k, v in sorted(os.environ.items())
-        if k.startswith(("OPENBLAS", "GOTO", "MKL_", "OMP_")) or "BLAS" in k
-    }
-    info.append(
-        ("BLAS/thread env", ", ".join(f"{k}={v}" for k, v in threads.items()) or "none set")
-    )
-    info.append(("Repository", git_state()))
-    return info
+    return describe(VERSIONED, extra=[("Interpreter", sys.executable), ("CLI", cli_desc)])
 
 
 # --------------------------------------------------------------------------- report

@@ -31,19 +31,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
-import platform
 import random
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from _machine import cpu_model, cpu_quota, git_state
+from _machine import describe
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -173,28 +170,7 @@ def measure(cases: list[Case], repeat: int) -> None:
 
 
 def environment() -> list[tuple[str, str]]:
-    cores = os.cpu_count()
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = cores or 0
-    info = [("CPU", cpu_model()), ("Cores", f"{cores} logical, {usable} usable")]
-    quota = cpu_quota()
-    if quota:
-        info.append(("CPU quota", quota))
-    if hasattr(os, "getloadavg"):
-        info.append(("Load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg())))
-    info.append(("OS", platform.platform()))
-    info.append(("Python", f"{platform.python_implementation()} {platform.python_version()}"))
-    versions = []
-    for dist in VERSIONED:
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist} (not installed)")
-    info.append(("Packages", ", ".join(versions)))
-    info.append(("Repository", git_state()))
-    return info
+    return describe(VERSIONED)
 
 
 def _ms(x: float) -> str:

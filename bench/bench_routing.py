@@ -36,8 +36,6 @@ import argparse
 import datetime as dt
 import gc
 import itertools
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -46,12 +44,11 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _machine import cpu_model, cpu_quota, git_state, ram_gb
+from _machine import describe
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -641,40 +638,13 @@ def bench_costed_baselines(res: Results, planner: Any, repeat: int) -> None:
 
 
 def _environment() -> list[tuple[str, str]]:
-    cores = os.cpu_count()
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = cores
-    info = [("CPU", cpu_model()), ("Cores", f"{cores} logical, {usable} usable by this process")]
-    quota = cpu_quota()
-    if quota:
-        info.append(("CPU quota", quota))
-    info.append(("RAM", ram_gb()))
-    if hasattr(os, "getloadavg"):
-        info.append(("Load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg())))
-    info.append(("OS", platform.platform()))
-    info.append(("Python", f"{platform.python_implementation()} {platform.python_version()}"))
-    versions = []
-    for dist in VERSIONED:
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist} (not installed)")
+    info = describe(VERSIONED)
     try:
         import scgraph.cpp  # noqa: F401
 
-        versions.append("scgraph C++ extension loaded")
+        info.append(("scgraph", "C++ extension loaded"))
     except ImportError:
         pass
-    info.append(("Packages", ", ".join(versions)))
-    threads = {
-        k: v
-        for k, v in sorted(os.environ.items())
-        if k.startswith(("OPENBLAS", "GOTO", "MKL_", "OMP_")) or "BLAS" in k
-    }
-    info.append(("BLAS/thread env", ", ".join(f"{k}={v}" for k, v in threads.items()) or "none"))
-    info.append(("Repository", git_state()))
     return info
 
 

@@ -739,8 +739,6 @@ def _assemble(
     adds: list[dict[str, Any]],
     report: dict[str, Any],
 ) -> Network:
-    import geopandas as gpd
-
     # one id space: road, rail, sea nodes, then port nodes
     node_lon: list[float] = []
     node_lat: list[float] = []
@@ -915,7 +913,7 @@ def _assemble(
 
     report["unmatched_border_posts"] = sorted(unmatched_posts)
     return _to_network(
-        src, cfg, node_lon, node_lat, node_mode, node_country, edges, place_out, adds, report, gpd
+        src, cfg, node_lon, node_lat, node_mode, node_country, edges, place_out, adds, report
     )
 
 
@@ -1053,7 +1051,6 @@ def _to_network(
     places: list[dict[str, Any]],
     adds: list[dict[str, Any]],
     report: dict[str, Any],
-    gpd: Any,
 ) -> Network:
     # drop nodes no edge uses (isolated after simplification), renumber
     used = np.zeros(len(node_lon), dtype=bool)
@@ -1098,7 +1095,6 @@ def _to_network(
         places=tuple(places),
         meta=_provenance(src, cfg, adds, report),
     )
-    del gpd
     return net
 
 
