@@ -1,80 +1,14 @@
-"""The ``corridors`` command line.
-
-Exit codes: 0 success, 1 no route, 2 bad input (also click's usage errors),
-3 data error (a missing or corrupt network or source file), 70 internal error (a bug).
-Library code logs; this module decides what a person sees.  Heavy libraries are imported
-inside the commands so that ``corridors --help`` starts quickly.
-"""
+"""The everyday commands: route, places, matrix, rules, validate and network."""
 
 from __future__ import annotations
 
 import json
-import logging
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from geodata.errors import CorridorError, InvalidInputError
-
-__all__ = ["main"]
-
-EXIT_INTERNAL = 70
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def _friendly(func: F) -> F:
-    """Turn library errors into one line on stderr and the documented exit code."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CorridorError as exc:
-            _fail(str(exc), exc.exit_code)
-        except OSError as exc:
-            _fail(f"{exc.strerror or exc} ({exc.filename})" if exc.filename else str(exc), 2)
-        except Exception as exc:  # a bug: say so in one line, keep details in the log
-            logging.getLogger("corridors").debug("internal error", exc_info=True)
-            _fail(f"internal error: {type(exc).__name__}: {exc} (please report it)", EXIT_INTERNAL)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _writable(path: Path) -> Path:
-    parent = path.expanduser().resolve().parent
-    if not parent.is_dir():
-        raise InvalidInputError(f"cannot write {path}: folder {parent} does not exist")
-    return path
-
-
-def _version() -> str:
-    from corridors import __version__
-
-    return __version__
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "--version", prog_name="corridors")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
-def cli(verbose: int, quiet: bool) -> None:
-    """Plan freight routes between Central Asia and the Arabian Sea.
-
-    Exit codes: 0 ok, 1 no route, 2 bad input, 3 data error, 70 internal error.
-    """
-    level = (
-        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    )
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+from corridors.cli._common import cli, friendly, writable
 
 
 @cli.command()
@@ -142,7 +76,7 @@ def cli(verbose: int, quiet: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Route on this network file instead of the embedded one.",
 )
-@_friendly
+@friendly
 def route(
     origin: str,
     destination: str,
@@ -178,7 +112,7 @@ def route(
     from geodata.network import load_network
 
     if map_file is not None:
-        _writable(map_file)
+        writable(map_file)
     departure = Shipment.parse_date(date_text) if date_text else dt.date.today()
     mode_list = [m.strip() for m in modes.split(",") if m.strip()]
     planner = Planner(load_network(network_file))
@@ -278,7 +212,7 @@ def _print_route(data: dict[str, Any]) -> None:
 @click.option("--kind", type=click.Choice(["city", "port", "border", "terminal"]))
 @click.option("--country", help="ISO 3166 alpha-3 code, e.g. PAK.")
 @click.option("--json", "as_json", is_flag=True)
-@_friendly
+@friendly
 def places(text: str | None, kind: str | None, country: str | None, as_json: bool) -> None:
     """List and find places (cities, ports, border posts, terminals)."""
     from corridors.places import PlaceIndex
@@ -318,7 +252,7 @@ def places(text: str | None, kind: str | None, country: str | None, as_json: boo
 @click.option("--date", "date_text", help="Departure date YYYY-MM-DD (default: today).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_friendly
+@friendly
 def matrix(
     origins: str,
     destinations: str,
@@ -378,7 +312,7 @@ def matrix(
     type=click.Choice(["border_posts", "agreements", "carrier_rights", "linehaul", "handling"]),
 )
 @click.option("--json", "as_json", is_flag=True)
-@_friendly
+@friendly
 def rules(
     post: str | None, agreement: str | None, country: str | None, section: str | None, as_json: bool
 ) -> None:
@@ -411,7 +345,7 @@ def rules(
     help="Only this validation case (repeatable), e.g. C14-distance.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results and summary as JSON.")
-@_friendly
+@friendly
 def validate(case_ids: tuple[str, ...], as_json: bool) -> None:
     """Run the model on published observations: model vs observed, error, band.
 
@@ -489,13 +423,13 @@ def network() -> None:
     show_default=True,
     help="Highway classes to take from --osm files.",
 )
-@_friendly
+@friendly
 def network_build(sources: Path, out: Path, osm_files: tuple[Path, ...], osm_classes: str) -> None:
     """Build the network from the raw sources and write it to OUT."""
     from geodata.build import build_network
     from geodata.sources import check_sources
 
-    _writable(out)
+    writable(out)
     check_sources(sources)
     extra = None
     if osm_files:
@@ -519,7 +453,7 @@ def network_build(sources: Path, out: Path, osm_files: tuple[Path, ...], osm_cla
     help="Network file (default: the embedded one).",
 )
 @click.option("--json", "as_json", is_flag=True)
-@_friendly
+@friendly
 def network_info(network_file: Path | None, as_json: bool) -> None:
     """Print the network's size, components, provenance and licences."""
     from geodata.network import load_network
@@ -558,16 +492,3 @@ def network_info(network_file: Path | None, as_json: bool) -> None:
             f"  {key}: {a.get('status')}, {a.get('length_km')} km — "
             f"{a.get('source_title', '')[:90]}"
         )
-
-
-def main() -> None:
-    """Entry point of the ``corridors`` console script."""
-    import signal
-
-    if hasattr(signal, "SIGPIPE"):  # `corridors rules | head` ends quietly
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    cli(prog_name="corridors")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,5 @@
+"""``python -m corridors.cli``."""
+
+from corridors.cli import main
+
+main()
