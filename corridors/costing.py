@@ -73,18 +73,33 @@ _PORT_KEY_BY_LOCODE = {
 }
 
 
+_ARC_COLUMNS = ("src", "dst", "kind", "edge", "cost", "hours", "km", "info")
+_ARC_DTYPES = (np.int64, np.int64, np.int8, np.int64, np.float64, np.float64, np.float64, np.int64)
+_SCALARS = (int, float, np.integer, np.floating)
+
+
+def _scalar(x: Any) -> Any:
+    """``x`` as a Python number if it is one number (a scalar or a one-element array)."""
+    if isinstance(x, _SCALARS):
+        return x
+    if isinstance(x, np.ndarray) and x.size == 1:
+        return x.reshape(-1)[0]
+    return None
+
+
 @dataclass
 class _Arcs:
-    """Arc columns under construction."""
+    """Arc columns under construction, in the order they are added.
 
-    src: list[np.ndarray] = field(default_factory=list)
-    dst: list[np.ndarray] = field(default_factory=list)
-    kind: list[np.ndarray] = field(default_factory=list)
-    edge: list[np.ndarray] = field(default_factory=list)
-    cost: list[np.ndarray] = field(default_factory=list)
-    hours: list[np.ndarray] = field(default_factory=list)
-    km: list[np.ndarray] = field(default_factory=list)
-    info: list[np.ndarray] = field(default_factory=list)
+    Arrays of arcs are kept as chunks; single arcs (most transloads, crossings, transfers)
+    are collected as rows and turned into one chunk when an array comes or at the end, so
+    that adding one arc costs a tuple, not eight small arrays.
+    """
+
+    chunks: dict[str, list[np.ndarray]] = field(
+        default_factory=lambda: {k: [] for k in _ARC_COLUMNS}
+    )
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
 
     def add(
         self,
@@ -97,6 +112,13 @@ class _Arcs:
         km: Any,
         info: Any = -1,
     ) -> None:
+        k = ARC_KINDS.index(kind)
+        one = [_scalar(x) for x in (src, dst, edge, cost, hours, km, info)]
+        if all(x is not None for x in one):
+            s_, d_, e_, c_, h_, m_, i_ = one
+            self.rows.append((s_, d_, k, e_, c_, h_, m_, i_))
+            return
+        self._flush()
         src = np.atleast_1d(np.asarray(src, dtype=np.int64))
         n = len(src)
 
@@ -104,20 +126,22 @@ class _Arcs:
             a = np.asarray(x, dtype=dtype)
             return np.full(n, a, dtype=dtype) if a.ndim == 0 else a
 
-        self.src.append(src)
-        self.dst.append(col(dst, np.int64))
-        self.kind.append(np.full(n, ARC_KINDS.index(kind), dtype=np.int8))
-        self.edge.append(col(edge, np.int64))
-        self.cost.append(col(cost, np.float64))
-        self.hours.append(col(hours, np.float64))
-        self.km.append(col(km, np.float64))
-        self.info.append(col(info, np.int64))
+        cols = (src, dst, k, edge, cost, hours, km, info)
+        for name, x, dtype in zip(_ARC_COLUMNS, cols, _ARC_DTYPES, strict=True):
+            self.chunks[name].append(src if name == "src" else col(x, dtype))
+
+    def _flush(self) -> None:
+        if not self.rows:
+            return
+        for name, values, dtype in zip(
+            _ARC_COLUMNS, zip(*self.rows, strict=True), _ARC_DTYPES, strict=True
+        ):
+            self.chunks[name].append(np.array(values, dtype=dtype))
+        self.rows = []
 
     def finish(self) -> dict[str, np.ndarray]:
-        names = ("src", "dst", "kind", "edge", "cost", "hours", "km", "info")
-        return {
-            k: np.concatenate(getattr(self, k)) if getattr(self, k) else np.empty(0) for k in names
-        }
+        self._flush()
+        return {k: np.concatenate(v) if v else np.empty(0) for k, v in self.chunks.items()}
 
 
 class _Permissions(dict):  # type: ignore[type-arg]
@@ -264,9 +288,14 @@ class CostModel:
 
     def rail_states_of(self, node: int) -> list[tuple[int, int]]:
         """(state id, gauge) of each gauge at a rail node."""
-        lo = np.searchsorted(self._rail_pairs[:, 0], node, "left")
-        hi = np.searchsorted(self._rail_pairs[:, 0], node, "right")
-        return [(self.n_road_states + int(i), int(self._rail_pairs[i, 1])) for i in range(lo, hi)]
+        by_node = self.__dict__.get("_rail_by_node")
+        if by_node is None:
+            by_node = {}
+            nodes, gauges = self._rail_pairs[:, 0].tolist(), self._rail_pairs[:, 1].tolist()
+            for i, (nd, g) in enumerate(zip(nodes, gauges, strict=True)):
+                by_node.setdefault(nd, []).append((self.n_road_states + i, g))
+            self.__dict__["_rail_by_node"] = by_node
+        return list(by_node.get(int(node), ()))
 
     def _rail_state(self, nodes: np.ndarray, gauges: np.ndarray) -> np.ndarray:
         key = nodes.astype(np.int64) * 10_000 + gauges
@@ -276,15 +305,50 @@ class CostModel:
         """State id of a port or sea node."""
         return int(self._other_pos[node])
 
+    @property
+    def state_nodes(self) -> np.ndarray:
+        """Network node of every state (road, rail, port and sea states alike)."""
+        got = self.__dict__.get("_state_nodes")
+        if got is None:
+            other = np.flatnonzero(self._other_pos >= 0)
+            got = np.empty(self.n_states, dtype=np.int64)
+            got[: self.n_road_states] = np.tile(self.road_nodes, len(self.layers))
+            rail_end = self.n_road_states + self.n_rail_states
+            got[self.n_road_states : rail_end] = self._rail_pairs[:, 0]
+            got[self._other_pos[other]] = other
+            self.__dict__["_state_nodes"] = got
+        return got
+
+    def describe_states(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Vectorised :meth:`describe_state`: network node, mode code (0 road, 1 rail, 2 port
+        or sea) and tag (layer index of a road state, gauge of a rail state, -1 otherwise)."""
+        states = np.asarray(states, dtype=np.int64)
+        nodes = self.state_nodes[states]
+        rail_end = self.n_road_states + self.n_rail_states
+        road = states < self.n_road_states
+        rail = ~road & (states < rail_end)
+        kind = np.where(road, 0, np.where(rail, 1, 2))
+        tag = np.full(len(states), -1, dtype=np.int64)
+        tag[road] = states[road] // max(len(self.road_nodes), 1)
+        tag[rail] = self._rail_pairs[states[rail] - self.n_road_states, 1]
+        return nodes, kind, tag
+
     def describe_state(self, state: int) -> tuple[int, str, str]:
         """(network node, mode, layer or gauge) of a state."""
+        cache: dict[int, tuple[int, str, str]] = self.__dict__.setdefault("_described", {})
+        got = cache.get(state)
+        if got is None:
+            got = cache[state] = self._describe_state(state)
+        return got
+
+    def _describe_state(self, state: int) -> tuple[int, str, str]:
         if state < self.n_road_states:
             layer, pos = divmod(state, len(self.road_nodes))
             return int(self.road_nodes[pos]), "road", self.layers[layer]
         if state < self.n_road_states + self.n_rail_states:
             node, gauge = self._rail_pairs[state - self.n_road_states]
             return int(node), "rail", str(int(gauge))
-        node = int(np.flatnonzero(self._other_pos == state)[0])
+        node = int(self.state_nodes[state])
         return node, NODE_MODES[self.network.node_mode[node]], ""
 
     # ------------------------------------------------------------------ helpers
@@ -750,7 +814,14 @@ class CostModel:
             if n is not None and p["kind"] in ("city", "terminal", "port"):
                 nodes.setdefault(int(n), None)
         default = hd.transloads["truck_to_truck_container"]
-        for node, post in sorted(nodes.items(), key=lambda kv: kv[0]):
+        n_layers = len(self.layers)
+        order = sorted(nodes.items(), key=lambda kv: kv[0])
+        node_ids = np.array([nd for nd, _ in order], dtype=np.int64)
+        ok = np.zeros((len(order), n_layers), dtype=bool)
+        cost = np.empty(len(order))
+        hours = np.empty(len(order))
+        note_of = np.empty(len(order), dtype=np.int64)
+        for i, (node, post) in enumerate(order):
             country = net.countries[net.node_country[node]]
             item, key = default, "truck_to_truck_container"
             if post is not None:
@@ -758,27 +829,27 @@ class CostModel:
                 if rules_here:
                     key = _TRANSLOAD_KEY.get(rules_here[0].kind, key)
                     item = hd.transloads.get(key, default)
-            note = self._note(
+            note_of[i] = self._note(
                 f"transload:{key}", {"what": "transload", "item": item, "handling": key}
             )
-            ok = [
-                k
-                for k, layer in enumerate(self.layers)
-                if self._permission[(layer, country)].allowed
-            ]
-            for k1 in range(len(self.layers)):
-                for k2 in ok:
-                    if k1 == k2:
-                        continue
-                    s1 = self._road_states(np.array([node]), k1)
-                    s2 = self._road_states(np.array([node]), k2)
-                    arcs.add(
-                        s1,
-                        s2,
-                        "transload",
-                        -1,
-                        item.cost.value * self.boxes,
-                        item.hours.value,
-                        0.0,
-                        note,
-                    )
+            cost[i] = item.cost.value * self.boxes
+            hours[i] = item.hours.value
+            for k, layer in enumerate(self.layers):
+                ok[i, k] = self._permission[(layer, country)].allowed
+        # every (node, from layer, to layer) with a different layer the goods may move to,
+        # node by node, then by the two layers (the order of the arcs is part of the answer:
+        # it breaks ties)
+        mask = ok[:, None, :] & ~np.eye(n_layers, dtype=bool)[None, :, :]
+        i, k1, k2 = np.nonzero(mask)
+        n_road = len(self.road_nodes)
+        pos = self._road_pos[node_ids[i]]
+        arcs.add(
+            k1 * n_road + pos,
+            k2 * n_road + pos,
+            "transload",
+            np.full(len(i), -1, dtype=np.int64),
+            cost[i],
+            hours[i],
+            np.zeros(len(i)),
+            note_of[i],
+        )

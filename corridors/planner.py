@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,15 +20,16 @@ from scipy.spatial import cKDTree
 
 from corridors.bill import Bill, itemise
 from corridors.costing import TRAVEL_MODES, CostModel
+from corridors.emissions import with_emissions
 from corridors.places import Place, PlaceIndex
 from corridors.rules import Rules, load_rules
 from corridors.shipment import Shipment
 from corridors.timing import DEFAULT_DRAWS, reliability
 from geodata.errors import InvalidInputError, NoRouteError, UnknownPlaceError
 from geodata.geo import EARTH_RADIUS_KM, unit_vectors
-from geodata.network import Network, load_network
+from geodata.network import COORD_SCALE, Network, load_network
 from geodata.schema import EDGE_MODES, NODE_MODES, STATUSES
-from routing import BiCriteriaGraph, CostedGraph, Path, alternatives, best_path, best_paths
+from routing import BiCriteriaGraph, CostedGraph, Path, alternatives, best_path
 
 __all__ = ["OBJECTIVES", "TRAVEL_MODES", "Leg", "Planner", "Route", "route"]
 
@@ -56,6 +56,8 @@ class Leg:
     to_country: str = ""
     carrier: str = ""
     gauge_mm: int = 0
+    co2e_kg: float = 0.0
+    co2e_factor: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form of the leg."""
@@ -76,6 +78,9 @@ class Leg:
             d["carrier"] = self.carrier
         if self.gauge_mm:
             d["gauge_mm"] = self.gauge_mm
+        d["co2e_kg"] = round(self.co2e_kg, 3)
+        if self.co2e_factor:
+            d["co2e_factor"] = self.co2e_factor
         return d
 
 
@@ -107,6 +112,11 @@ class Route:
     def cost_usd(self) -> float:
         """Door-to-door cost without the value of time, USD."""
         return self.bill.cost_usd
+
+    @property
+    def co2e_kg(self) -> float:
+        """Well-to-wheel greenhouse-gas emissions, the sum of the legs', kg CO2e."""
+        return float(sum(leg.co2e_kg for leg in self.legs))
 
     def geometry(self) -> dict[str, Any]:
         """The whole route as a GeoJSON MultiLineString (one line per leg)."""
@@ -141,6 +151,7 @@ class Route:
             "reliability": self.reliability,
             "cost_usd": round(self.cost_usd, 2),
             "generalized_cost_usd": round(self.bill.generalized_usd, 2),
+            "co2e_kg": round(self.co2e_kg, 3),
             "modes": sorted({leg.mode for leg in self.legs}),
             "border_crossings": self.bill.border_crossings(),
             "transshipments": self.bill.transshipments(),
@@ -192,6 +203,7 @@ class Planner:
         self.rules = rules or load_rules()
         self.places = PlaceIndex(self.network)
         self._models: dict[tuple[Any, ...], CostModel] = {}
+        self._node_names: dict[int, str] = {}  # node -> name of a place near it
 
     @cached_property
     def _place_tree(self) -> tuple[list[Place], cKDTree]:
@@ -265,6 +277,7 @@ class Planner:
                 a["dst"],
                 np.ones(len(a["src"]), dtype=bool),
                 self._weights(model, objective, a),
+                groups=model.state_nodes,
             )
         return cache[objective]
 
@@ -541,20 +554,46 @@ class Planner:
         node_modes = _node_modes(mode_set)
         dests = [self.places.resolve(x, modes=node_modes) for x in destinations]
         origs = [self.places.resolve(x, modes=node_modes) for x in origins]
-        for o in origs:
-            sh = shipment or self.default_shipment(o, departure)
+        # One backward search per destination and cost model (the origins that share a
+        # shipment share a model), instead of one forward search per origin; each cell then
+        # gets its bill only (no legs, geometry or draws).
+        shipments = [shipment or self.default_shipment(o, departure) for o in origs]
+        cells: dict[tuple[int, int], Path | None] = {}
+        groups: dict[Shipment, list[int]] = {}
+        for i, sh in enumerate(shipments):
+            groups.setdefault(sh, []).append(i)
+        for sh, members in groups.items():
             model = self.model(sh, mode_set, include_planned)
             g = self.graph(model, objective)
-            src, src_w = self._ends(model, o, node_modes, objective, start=True)
-            sets = []
-            for d in dests:
-                sets.append(
-                    ([], [])
-                    if d.key == o.key
-                    else self._ends(model, d, node_modes, objective, start=False)
+            starts = [
+                self._ends(model, origs[i], node_modes, objective, start=True) for i in members
+            ]
+            for j, d in enumerate(dests):
+                ask = [i for i, (src, _) in zip(members, starts, strict=True) if src]
+                ask = [i for i in ask if origs[i].key != d.key]
+                for i in members:
+                    cells[(i, j)] = None
+                if not ask:
+                    continue
+                dst, dst_w = self._ends(model, d, node_modes, objective, start=False)
+                if not dst:
+                    continue
+                by_member = dict(zip(members, starts, strict=True))
+                found = g.search_to(
+                    np.asarray(dst, dtype=np.int64),
+                    np.asarray(dst_w, dtype=np.float64),
+                    [
+                        (np.asarray(by_member[i][0], dtype=np.int64), np.asarray(by_member[i][1]))
+                        for i in ask
+                    ],
                 )
-            paths = best_paths(g, src, src_w, sets) if src else [None] * len(dests)
-            for d, p in zip(dests, paths, strict=True):
+                for i, p in zip(ask, found, strict=True):
+                    cells[(i, j)] = p
+        for i, o in enumerate(origs):
+            sh = shipments[i]
+            model = self.model(sh, mode_set, include_planned)
+            for j, d in enumerate(dests):
+                p = cells[(i, j)]
                 row: dict[str, Any] = {
                     "origin": o.name,
                     "destination": d.name,
@@ -570,14 +609,21 @@ class Planner:
                         reason="same place" if d.key == o.key else "no route",
                     )
                 else:
-                    r = self._make_route(
-                        model, o, d, objective, list(p.edges), p.nodes[0], p.nodes[-1], draws=0
+                    arcs = list(p.edges)
+                    bill = itemise(
+                        model,
+                        arcs,
+                        o,
+                        d,
+                        self._name_of,
+                        start_state=p.nodes[0],
+                        end_state=p.nodes[-1],
                     )
                     row.update(
-                        cost_usd=round(r.cost_usd, 2),
-                        hours=round(r.hours, 3),
-                        distance_km=round(r.distance_km, 3),
-                        border_posts="; ".join(c["name"] for c in r.bill.border_crossings()),
+                        cost_usd=round(bill.cost_usd, 2),
+                        hours=round(bill.hours, 3),
+                        distance_km=round(self._legs_km(model, arcs), 3),
+                        border_posts="; ".join(c["name"] for c in bill.border_crossings()),
                         reason="",
                     )
                 rows.append(row)
@@ -654,7 +700,7 @@ class Planner:
         seed: int = 0,
     ) -> Route:
         bill = itemise(model, arcs, o, d, self._name_of, start_state=start, end_state=end)
-        legs = self._legs(model, arcs)
+        legs = with_emissions(self._legs(model, arcs), model.shipment, self.rules)
         rel = reliability(model, bill, n=draws, seed=seed, deadline=deadline) if draws else {}
         return Route(
             o, d, objective, model.shipment, tuple(legs), bill, self.network.content_hash, rel
@@ -700,59 +746,95 @@ class Planner:
             weights.append(0.0)
         return states, weights
 
-    def _legs(self, model: CostModel, arcs: list[int]) -> list[Leg]:
+    def _leg_groups(self, model: CostModel, arcs: Sequence[int]) -> tuple[Any, ...]:
+        """The arcs of a route that have an edge, their edges, the node, mode and tag of
+        their start states, and where each leg starts and ends (indexes into them)."""
         net, a = self.network, model.arcs
-        with_edge = [i for i in arcs if a["edge"][i] >= 0]
+        arr = np.asarray(arcs, dtype=np.int64)
+        arr = arr[a["edge"][arr] >= 0]
+        e = a["edge"][arr]
+        n_from, s_kind, s_tag = model.describe_states(a["src"][arr])
+        border = net.edge_mode[e] == EDGE_MODES.index("border")
+        # the truck's nationality, or the wagon's gauge (connectors have none)
+        key = np.stack(
+            [
+                net.edge_mode[e].astype(np.int64),
+                net.edge_country[e].astype(np.int64),
+                net.edge_status[e].astype(np.int64),
+                s_kind,
+                s_tag,
+                np.where(border, np.arange(len(arr)), -1),
+            ]
+        )
+        new_leg = np.ones(len(arr), dtype=bool)
+        new_leg[1:] = (key[:, 1:] != key[:, :-1]).any(axis=0)
+        starts = np.flatnonzero(new_leg).tolist()
+        ends = [*starts[1:], len(arr)]
+        return arr, e, n_from, s_kind, s_tag, starts, ends
 
-        def key(i: int) -> tuple[Any, ...]:
-            e = int(a["edge"][i])
-            _, _, s_tag = model.describe_state(int(a["src"][i]))
-            border = net.edge_mode[e] == EDGE_MODES.index("border")
-            return (
-                net.edge_mode[e],
-                net.edge_country[e],
-                net.edge_status[e],
-                s_tag,  # the truck's nationality, or the wagon's gauge (connectors have none)
-                i if border else -1,
-            )
+    def _legs_km(self, model: CostModel, arcs: Sequence[int]) -> float:
+        """:attr:`Route.distance_km` of the route with these arcs, without building legs."""
+        km = model.arcs["km"]
+        arr, *_, starts, ends = self._leg_groups(model, arcs)
+        return float(sum(float(km[arr[i0:i1]].sum()) for i0, i1 in zip(starts, ends, strict=True)))
 
+    def _legs(self, model: CostModel, arcs: list[int]) -> list[Leg]:
+        """Group the route's arcs into legs: consecutive arcs of one mode, country, status and
+        truck or gauge (each border crossing on its own), with their geometry."""
+        net, a = self.network, model.arcs
+        arr, e, n_from, s_kind, s_tag, starts, ends = self._leg_groups(model, arcs)
+        if not len(arr):
+            return []
+        n_to = model.state_nodes[a["dst"][arr]]
+        # geometry: each edge's vertices, reversed where it is used from v to u, joined
+        off = net.geom_offsets
+        lo, hi = off[e].astype(np.int64), off[e + 1].astype(np.int64)
+        fwd = net.edge_u[e] == n_from
+        names = self._names_of([n_from[i] for i in starts] + [n_to[j - 1] for j in ends])
         legs = []
-        for _, grp in itertools.groupby(with_edge, key=key):
-            idx = list(grp)
-            parts, nodes = [], []
-            for i in idx:
-                e = int(a["edge"][i])
-                n_from = model.describe_state(int(a["src"][i]))[0]
-                c = net.edge_geometry(e)
-                fwd = int(net.edge_u[e]) == n_from
-                parts.append(c if fwd else c[::-1])
-                nodes.append((n_from, model.describe_state(int(a["dst"][i]))[0]))
-            coords = np.concatenate([p if k == 0 else p[1:] for k, p in enumerate(parts)])
-            e0 = int(a["edge"][idx[0]])
+        for k, (i0, i1) in enumerate(zip(starts, ends, strict=True)):
+            idx = arr[i0:i1]
+            parts = [
+                np.arange(lo[i], hi[i]) if fwd[i] else np.arange(hi[i] - 1, lo[i] - 1, -1)
+                for i in range(i0, i1)
+            ]
+            pts = np.concatenate([p if j == 0 else p[1:] for j, p in enumerate(parts)])
+            coords = net.geom_coords[pts].astype(np.float64) / COORD_SCALE
+            e0 = int(e[i0])
             mode = EDGE_MODES[net.edge_mode[e0]]
-            _, s_mode, s_tag = model.describe_state(int(a["src"][idx[0]]))
-            end = nodes[-1][1]
+            end = int(n_to[i1 - 1])
+            kind0, tag0 = int(s_kind[i0]), int(s_tag[i0])
             legs.append(
                 Leg(
                     mode=mode,
-                    from_name=self._name_of(nodes[0][0]),
-                    to_name=self._name_of(end),
+                    from_name=names[k],
+                    to_name=names[len(starts) + k],
                     country=net.countries[net.edge_country[e0]],
                     distance_km=float(a["km"][idx].sum()),
                     hours=float(a["hours"][idx].sum()),
                     cost_usd=float(a["cost"][idx].sum()),
                     status=STATUSES[net.edge_status[e0]],
-                    edges=tuple(int(a["edge"][i]) for i in idx),
+                    edges=tuple(e[i0:i1].tolist()),
                     coords=coords,
                     post=net.strings[net.edge_post[e0]] if mode == "border" else "",
                     to_country=net.countries[net.node_country[end]] if mode == "border" else "",
-                    carrier=s_tag if s_mode == "road" else "",
+                    carrier=model.layers[tag0] if kind0 == 0 else "",
                     gauge_mm=int(net.edge_gauge_mm[e0]),
                 )
             )
         return legs
 
+    def _names_of(self, nodes: Sequence[int]) -> list[str]:
+        """:meth:`_name_of` of several nodes."""
+        return [self._name_of(int(n)) for n in nodes]
+
     def _name_of(self, node: int) -> str:
+        got = self._node_names.get(node)
+        if got is None:
+            got = self._node_names[node] = self._name_of_uncached(node)
+        return got
+
+    def _name_of_uncached(self, node: int) -> str:
         named, tree = self._place_tree
         lon, lat = self.network.node_lon[node], self.network.node_lat[node]
         dist, k = tree.query(unit_vectors(np.array([lon]), np.array([lat]))[0])

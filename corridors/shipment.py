@@ -16,6 +16,11 @@ from geodata.errors import InvalidInputError
 __all__ = ["CARGO_UNITS", "Shipment", "shipment_defaults"]
 
 CARGO_UNITS = ("20ft", "40ft", "bulk")
+#: Departure dates accepted: the rules' dated facts start in the 1970s (TIR parties) and
+#: nothing is modelled beyond the planned lines' horizon (~2030); these bounds only keep
+#: date arithmetic (arrival = departure + hours) far from the calendar's limits.
+FIRST_DATE = dt.date(1950, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
 
 
 @cache
@@ -62,6 +67,11 @@ class Shipment:
             )
         if not isinstance(self.departure, dt.date):
             raise InvalidInputError("departure must be a date (YYYY-MM-DD)")
+        if not FIRST_DATE <= self.departure <= LAST_DATE:
+            raise InvalidInputError(
+                f"departure {self.departure} is outside the planning range "
+                f"{FIRST_DATE} to {LAST_DATE}"
+            )
         if self.cargo not in CARGO_UNITS:
             raise InvalidInputError(
                 f"unknown cargo {self.cargo!r}; use one of {', '.join(CARGO_UNITS)}"
@@ -97,8 +107,13 @@ class Shipment:
             With the expected format.
         """
         try:
-            return dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text)
         except (TypeError, ValueError):
             raise InvalidInputError(
                 f"invalid date {text!r}: write it as YYYY-MM-DD, e.g. 2025-06-01"
             ) from None
+        if not FIRST_DATE <= day <= LAST_DATE:
+            raise InvalidInputError(
+                f"date {text} is outside the planning range {FIRST_DATE} to {LAST_DATE}"
+            )
+        return day

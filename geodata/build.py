@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import math
 import re
 import tomllib
 from collections import defaultdict
@@ -63,6 +64,8 @@ _SEA = "SEA"
 #: A line end this close to its country's boundary (degrees, about 1.5 km) is taken to
 #: continue across it: it is joined to the neighbour's line in preference to its own.
 _BORDER_END_DEG = 0.015
+#: A point this close to a boundary (degrees, ~0.1 m) lies on it (overlay round-off).
+_ON_BOUNDARY_DEG = 1e-6
 
 
 @dataclass
@@ -269,6 +272,68 @@ def _leftovers(
     return out
 
 
+def _border_excursions(
+    gdf: gpd.GeoDataFrame,
+    polys: dict[str, Any],
+    countries: tuple[str, ...],
+    col: str,
+    make_attrs: Any,
+    snap_m: float,
+    into: Any,
+    max_km: float,
+) -> LineTable:
+    """Short excursions of each extract's lines into ``into``, kept in their own country.
+
+    ``into`` is land whose own source has no detailed lines (the coarse countries), so
+    clipping drops what a detailed extract draws there.  Where a road along a border river
+    wanders across the 1:10m boundary (the Bishkek–Kemin road by the Chu), that leaves a
+    gap in its country's network that only a detour through the neighbour, with two false
+    crossings, bridges.  The parts of ``c``'s lines outside ``c`` and inside ``into`` are
+    merged into chains; a chain that starts and ends on ``c``'s boundary (it leaves and
+    comes back) and is shorter than ``max_km`` is kept as a line of ``c``.  A road that
+    runs on into the neighbour never comes back and is cut as before.
+    """
+    import shapely
+
+    out = LineTable([], [], [], [])
+    for c in countries:
+        if c not in polys:
+            continue
+        sub = gdf[gdf[col] == c]
+        geoms = sub.geometry.values
+        poly = polys[c]
+        cand = shapely.intersects(geoms, into) & ~shapely.within(geoms, poly)
+        if not cand.any():
+            continue
+        rows = [r for r, k in zip(sub.itertuples(index=False), cand, strict=True) if k]
+        outside = shapely.intersection(shapely.difference(geoms[cand], poly), into)
+        pieces: list[Any] = []
+        owner: list[int] = []
+        for i, g in enumerate(outside):
+            for part in shapely.get_parts(g):
+                if part.geom_type == "LineString" and not part.is_empty:
+                    pieces.append(part)
+                    owner.append(i)
+        if not pieces:
+            continue
+        boundary = poly.boundary
+        shapely.prepare(boundary)
+        tree = shapely.STRtree(pieces)
+        chains = shapely.get_parts(shapely.line_merge(shapely.union_all(pieces)))
+        for chain in chains:
+            coords = np.asarray(chain.coords)[:, :2]
+            if len(coords) < 2 or _geodesic_km(coords) >= max_km:
+                continue
+            ends = shapely.points(coords[[0, -1]])
+            if not shapely.dwithin(boundary, ends, _ON_BOUNDARY_DEG).all():
+                continue
+            # attributes of the source line that makes up most of the chain
+            hits = tree.query(chain, predicate="intersects").tolist()
+            best = max(hits, key=lambda h: shapely.intersection(pieces[h], chain).length)
+            out.append(coords, c, make_attrs(rows[owner[best]]), snap_m)
+    return out
+
+
 def _s(v: Any) -> str:
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
@@ -296,6 +361,23 @@ def _road_lines(
     lines.extend(
         _leftovers(cols, polys, ROAD_COUNTRIES_DETAILED, "country", attrs_d, cfg.road_snap_m)
     )
+    import shapely
+
+    coarse_land = shapely.union_all([polys[c] for c in ROAD_COUNTRIES_COARSE if c in polys])
+    if not coarse_land.is_empty:
+        shapely.prepare(coarse_land)
+        lines.extend(
+            _border_excursions(
+                cols,
+                polys,
+                ROAD_COUNTRIES_DETAILED,
+                "country",
+                attrs_d,
+                cfg.road_snap_m,
+                coarse_land,
+                cfg.border_excursion_km,
+            )
+        )
     coarse = _read(source_path(sources, "osm_roads_kaz_chn_2021"))
     building = coarse["class"].str.endswith("_construction")
     core = coarse[
@@ -498,6 +580,18 @@ def _major_mask(labels: np.ndarray, share: float) -> np.ndarray:
 
 def _km(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> Any:
     return np.asarray(_GEOD.inv(lon1, lat1, lon2, lat2)[2]) / 1000.0
+
+
+def _operational_vertices(vg: VertexGraph, lines: LineTable) -> np.ndarray:
+    """Mask of the vertices on at least one source line that is in service."""
+    status = np.array([a.get("status", "") == "operational" for a in lines.attrs], dtype=bool)
+    on_line = vg.edge_line >= 0
+    served = on_line.copy()
+    served[on_line] = status[vg.edge_line[on_line]]
+    mask = np.zeros(len(vg.lon), dtype=bool)
+    mask[vg.edge_a[served]] = True
+    mask[vg.edge_b[served]] = True
+    return mask
 
 
 def _snap(vg: VertexGraph, mask: np.ndarray, lon: float, lat: float) -> tuple[int, float]:
@@ -707,11 +801,19 @@ def build_network(
         major &= used
         keep: set[int] = set()
         limit = {"road": cfg.place_road_max_km, "rail": cfg.place_rail_max_km}.get(mode, 0.0)
+        in_service = major & _operational_vertices(vg, lines)
         for p in places:
             want = mode in p["modes"] or (mode == "road" and p["kind"] == "port")
             if mode == "sea" or not want:
                 continue
-            v, km = _snap(vg, major, p["lon"], p["lat"])
+            # a place is served by a line in service where one is within reach (a city
+            # centre near works, e.g. Mashhad's metro tunnels, must not take the place off
+            # the railway); planned-only places still snap to planned lines
+            v, km = (
+                _snap(vg, in_service, p["lon"], p["lat"]) if in_service.any() else (-1, math.inf)
+            )
+            if km > limit:
+                v, km = _snap(vg, major, p["lon"], p["lat"])
             if km <= limit:
                 keep.add(v)
                 place_nodes[p["key"]][mode] = (v, km)

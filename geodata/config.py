@@ -34,6 +34,15 @@ class BuildConfig:
     border_sliver_km
         A piece of road or rail shorter than this, lying across an approximate boundary
         and touching only one neighbour, is given to that neighbour (no false crossings).
+    border_excursion_km
+        Where a road of a detailed extract (OSM 2021) leaves its country into Kazakhstan or
+        China and comes back after less than this, the part outside is kept in its own
+        country: those countries' coarse source has no copy of it, so dropping it would
+        leave a gap that only a detour through the neighbour (two false crossings) could
+        bridge.  10 km covers the 1:10m boundary's errors along border rivers (the
+        Bishkek–Kemin road, ЭМ-07, leaves Kyrgyzstan for 5.2 km by the Chu at Kemin; in the
+        2021 extracts only four such excursions exist, all Kyrgyz, the longest 5.2 km),
+        while a road that really runs on into the neighbour never comes back.
     post_match_km
         A border link within this distance of a listed border post takes its name.
     place_road_max_km, place_rail_max_km
@@ -54,6 +63,7 @@ class BuildConfig:
     rail_bridge_m: float = 5000.0
     sliver_km: float = 0.3
     border_sliver_km: float = 25.0
+    border_excursion_km: float = 10.0
     post_match_km: float = 30.0
     place_road_max_km: float = 40.0
     place_rail_max_km: float = 25.0

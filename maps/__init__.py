@@ -4,6 +4,8 @@ Every map is self-contained: Leaflet and the helpers are inlined, the Natural Ea
 is packaged, and online tiles are an optional layer (see :mod:`maps.offline`).
 """
 
+from maps.compare_map import compare_map
+from maps.network_map import network_features, network_map
 from maps.offline import OfflineAssetError, OfflineMap, external_references
 from maps.route_map import ATTRIBUTION, MODE_COLOURS, route_features, route_map, route_maps
 
@@ -12,7 +14,10 @@ __all__ = [
     "MODE_COLOURS",
     "OfflineAssetError",
     "OfflineMap",
+    "compare_map",
     "external_references",
+    "network_features",
+    "network_map",
     "route_features",
     "route_map",
     "route_maps",

@@ -7,12 +7,13 @@ its overlap with every route accepted so far is at most ``max_overlap``; rejecte
 candidates are penalised too, so the search moves on.  Overlap is the share of the
 candidate's length (``lengths``, e.g. km) that lies on segments an accepted route uses.
 
-Every search is one compiled Dijkstra (:func:`scipy.sparse.csgraph.dijkstra`) from a
-virtual source joined to the real sources by arcs that carry their entry costs.  The
-penalised graph shares the structure of :attr:`CostedGraph.matrix` (a CSR whose data
-position ``p`` is arc ``p`` of the graph), so each round only rescales a few entries of one
-private copy of the data array.  From the second round on, the penalised cost of any
-earlier candidate bounds the new optimum, which limits how far the search spreads.
+Every search is one run of the compiled kernel (:meth:`routing.CostedGraph.search`) from
+the sources with their entry costs, stopping at the best target; on a graph with groups it
+is A* with the graph's landmark potential, which penalties (they only raise weights) keep
+consistent.  The penalised weights are one private copy of the graph's arc weights (arc
+``p`` of the CSR), so each round only rescales a few entries.  From the second round on,
+the penalised cost of any earlier candidate bounds the new optimum, which limits how far
+the search spreads.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from geodata.errors import InvalidInputError, NoRouteError
 from routing.graph import CostedGraph, Path
@@ -34,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 #: The largest ``k`` that :func:`alternatives` accepts.
 MAX_ALTERNATIVES = 20
-
-_EPS = 1e-12  # as in routing.graph: csgraph must not see a zero on the virtual arcs
 
 
 @dataclass(frozen=True)
@@ -142,7 +139,7 @@ def alternatives(
     tgt, tc = _ends(targets, target_costs, n, "target")
     arc_len, arc_seg = _arc_measures(graph, lengths, segments)
 
-    search = _PenalisedSearch(graph, src, sc)
+    search = _PenalisedSearch(graph, src, sc, tgt, tc)
     accepted: list[_Candidate] = []
     seen: list[_Candidate] = []
     seg_mark = np.zeros(int(arc_seg.max(initial=-1)) + 1, dtype=bool)
@@ -247,35 +244,25 @@ def _overlap(cand: _Candidate, kept: _Candidate) -> float:
 
 
 class _PenalisedSearch:
-    """The graph plus a virtual source ``n``, with a private, rescalable data array."""
+    """The graph with a private, rescalable copy of its arc weights."""
 
-    def __init__(self, graph: CostedGraph, src: np.ndarray, sc: np.ndarray) -> None:
+    def __init__(
+        self, graph: CostedGraph, src: np.ndarray, sc: np.ndarray, tgt: np.ndarray, tc: np.ndarray
+    ) -> None:
         self.graph = graph
-        m = graph.matrix
-        n = graph.n_nodes
-        self.n = n
-        # the virtual source row: one arc per distinct source, its cheapest entry cost
-        order = np.lexsort((sc, src))
-        src, sc = src[order], sc[order]
-        first = np.ones(len(src), dtype=bool)
-        first[1:] = src[1:] != src[:-1]
-        self.src, self.sc = src[first], sc[first]
-        self.entry = dict(zip(self.src.tolist(), self.sc.tolist(), strict=True))
-        itype = m.indices.dtype
-        indptr = np.concatenate([m.indptr, [m.nnz + len(self.src)]]).astype(itype, copy=False)
-        indices = np.concatenate([m.indices, self.src.astype(itype)])
-        data = np.concatenate([m.data, np.where(self.sc > 0, self.sc, _EPS)])
-        self.matrix = csr_matrix((data, indices, indptr), shape=(n + 1, n + 1), copy=False)
-        self.indptr = m.indptr
-        self.indices = m.indices
+        self.src, self.sc = src, sc
+        self.w = graph._w.copy()  # penalised weights, in the graph's arc (CSR) order
+        # Penalties only raise weights, so the A* potential of the true weights stays a
+        # consistent lower bound for every round.
+        self.heuristic = graph.heuristic(tgt, tc, build=True)
 
     def penalised(self, positions: np.ndarray) -> float:
         """Current (penalised) weight of the given arcs, summed."""
-        return float(self.matrix.data[positions].sum())
+        return float(self.w[positions].sum())
 
     def scale(self, positions: np.ndarray, factor: float) -> None:
         """Multiply the weight of the arcs at ``positions`` by ``factor``."""
-        self.matrix.data[positions] *= factor
+        self.w[positions] *= factor
 
     def run(
         self,
@@ -286,33 +273,31 @@ class _PenalisedSearch:
         arc_seg: np.ndarray,
     ) -> _Candidate | None:
         """Cheapest path under the current weights, or None when no target is reached."""
-        dist, pred = dijkstra(
-            self.matrix, directed=True, indices=self.n, return_predecessors=True, limit=limit
+        g = self.graph
+        dist, pred = g.search(
+            self.src, self.sc, [(tgt, tc)], limit=limit, heuristic=self.heuristic, weights=self.w
         )
-        total = dist[tgt] + tc
+        pos = g._pos[tgt]
+        total = np.full(len(tgt), np.inf)
+        ok = pos >= 0
+        total[ok] = dist[pos[ok]] + tc[ok]
+        for i in np.flatnonzero(~ok).tolist():  # a node without arcs: only if it is a source
+            at = self.src == tgt[i]
+            if at.any():
+                total[i] = float(self.sc[at].min()) + float(tc[i])
         if not np.isfinite(total).any():
             return None
         j = int(np.argmin(total))
-        nodes = [int(tgt[j])]
-        while True:
-            p = int(pred[nodes[-1]])
-            if p == self.n or p < 0:
-                break
-            nodes.append(p)
-        nodes.reverse()
-        positions = np.empty(len(nodes) - 1, dtype=np.int64)
-        for i in range(len(nodes) - 1):
-            a, b = nodes[i], nodes[i + 1]
-            lo, hi = int(self.indptr[a]), int(self.indptr[a + 1])
-            positions[i] = lo + int(np.searchsorted(self.indices[lo:hi], b))
-        g = self.graph
-        source_cost = self.entry[nodes[0]]
+        nodes, arcs = g.trace(pred, int(tgt[j]))
+        positions = np.asarray(arcs, dtype=np.int64)
+        first = nodes[0]
+        source_cost = float(self.sc[self.src == first].min())
         target_cost = float(tc[j])
         cost = source_cost + float(g._w[positions].sum()) + target_cost
         path = Path(
             tuple(nodes),
-            tuple(int(e) for e in g._edge[positions]),
-            tuple(bool(f) for f in g._fwd[positions]),
+            tuple(g._edge[positions].tolist()),
+            tuple(g._fwd[positions].tolist()),
             cost,
         )
         return _Candidate(

@@ -2,24 +2,35 @@
 
 Arcs are built from the network's edges: an undirected edge gives two arcs, a one-way
 edge one.  Each arc remembers the edge it came from, so a path is reported as a
-sequence of edge indexes with a direction.  Searches use
-:func:`scipy.sparse.csgraph.dijkstra` (compiled), with several sources at once for
-places that have a node in more than one mode.
+sequence of edge indexes with a direction.
+
+Searches run in a compiled kernel (``routing._kernel``, a C extension built at install): a
+binary-heap Dijkstra from several sources with entry costs that stops as soon as the best
+target of every target set is final.  Only nodes that have an arc are kept in the search
+arrays (a state graph has many states no arc reaches).  From a graph's second query on,
+single-pair searches are A* searches with the ALT potential (Goldberg & Harrelson,
+*Computing the shortest path: A* search meets graph theory*, SODA 2005): distances from and
+to a few landmarks on the graph of ``groups`` (for a state graph, the network node of each
+state, a much smaller graph whose arc weights are the least weight between two groups; by
+default each node is its own group) bound, by the triangle inequality, the weight still
+needed to reach a target.  The bound is consistent, so the answer stays exact.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from geodata.errors import InvalidInputError, NoRouteError
+from routing._native import load
 
-__all__ = ["CostedGraph", "Path", "shortest_path"]
+_kernel = load()
+
+__all__ = ["CostedGraph", "Path", "best_path", "best_paths", "shortest_path"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,10 @@ class CostedGraph:
     usable
         Edges that may be used at all; unusable edges are absent from the graph (not
         priced at infinity).
+    groups
+        Optional non-negative group id of each node (e.g. the network node of each state
+        of a state graph): the landmarks of the A* potential live on the (smaller) graph of
+        groups.  By default each node is its own group.
     """
 
     def __init__(
@@ -70,36 +85,81 @@ class CostedGraph:
         oneway: np.ndarray,
         weight: np.ndarray,
         usable: np.ndarray | None = None,
+        groups: np.ndarray | None = None,
     ) -> None:
         weight = np.asarray(weight, dtype=np.float64)
         usable = np.ones(len(edge_u), dtype=bool) if usable is None else np.asarray(usable)
         if not np.all(np.isfinite(weight[usable])) or np.any(weight[usable] < 0):
             raise InvalidInputError("edge weights must be finite and non-negative")
+        n_nodes = int(n_nodes)
+        edge_u = np.asarray(edge_u, dtype=np.int64)
+        edge_v = np.asarray(edge_v, dtype=np.int64)
         idx = np.flatnonzero(usable)
         two = idx[~np.asarray(oneway)[idx]]
-        src = np.concatenate([edge_u[idx], edge_v[two]]).astype(np.int64)
-        dst = np.concatenate([edge_v[idx], edge_u[two]]).astype(np.int64)
+        src = np.concatenate([edge_u[idx], edge_v[two]])
+        dst = np.concatenate([edge_v[idx], edge_u[two]])
+        if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n_nodes):
+            raise InvalidInputError(f"edge end out of range 0..{n_nodes - 1}")
         arc_edge = np.concatenate([idx, two])
         arc_fwd = np.concatenate([np.ones(len(idx), bool), np.zeros(len(two), bool)])
         w = weight[arc_edge]
-        # Parallel arcs: keep the cheapest per (src, dst) so the CSR matrix is exact;
-        # scipy would otherwise sum duplicates.  Zero weights are stored as a tiny epsilon
-        # because csgraph treats explicit zeros in a sparse matrix as missing arcs.
-        order = np.lexsort((w, dst, src))
-        src, dst, w, arc_edge, arc_fwd = (a[order] for a in (src, dst, w, arc_edge, arc_fwd))
-        first = np.ones(len(src), dtype=bool)
-        first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-        self._src, self._dst = src[first], dst[first]
-        self._w = w[first]
-        self._edge, self._fwd = arc_edge[first], arc_fwd[first]
-        self.n_nodes = int(n_nodes)
+        # Parallel arcs: keep the cheapest per (src, dst) (the first edge among equals).
+        key = src * n_nodes + dst
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        first = np.ones(len(k), dtype=bool)
+        first[1:] = k[1:] != k[:-1]
+        if not first.all():
+            group = np.cumsum(first) - 1
+            ws = w[order]
+            cheapest = ws == np.minimum.reduceat(ws, np.flatnonzero(first))[group]
+            cand = np.flatnonzero(cheapest)
+            keep = np.ones(len(cand), dtype=bool)
+            keep[1:] = group[cand][1:] != group[cand][:-1]
+            order = order[cand[keep]]
+        self._src, self._dst = src[order], dst[order]
+        self._w = w[order]
+        self._edge, self._fwd = arc_edge[order], arc_fwd[order]
+        self.n_nodes = n_nodes
+        self.indptr = _indptr(self._src, n_nodes)
+        # compact numbering for the kernel: only nodes with an arc (order kept)
+        used = np.zeros(n_nodes, dtype=bool)
+        used[self._src] = True
+        used[self._dst] = True
+        self._state = np.flatnonzero(used)  # compact -> node
+        self._pos = np.full(n_nodes, -1, dtype=np.int64)  # node -> compact or -1
+        self._pos[self._state] = np.arange(len(self._state))
+        csrc = self._pos[self._src]
+        self._tail = csrc  # compact tail of each arc
+        self._head = self._pos[self._dst].astype(np.int32)
+        self._cptr = _indptr(csrc, len(self._state))
+        # without groups each node is its own group: A* with landmarks on the graph itself
+        self._groups = np.arange(n_nodes) if groups is None else np.asarray(groups, np.int64)
+        self._queries = 0
+        if self._groups.shape != (n_nodes,) or (n_nodes and self._groups.min() < 0):
+            raise InvalidInputError("groups must give one non-negative id per node")
+
+    @cached_property
+    def matrix(self) -> Any:
+        """The graph as a :class:`scipy.sparse.csr_matrix` (node numbering, cheapest arcs).
+
+        Zero weights are stored as a tiny epsilon, because csgraph treats explicit zeros
+        in a sparse matrix as missing arcs.  Built on first use (for other libraries).
+        """
+        from scipy.sparse import csr_matrix
+
         data = np.where(self._w > 0, self._w, _EPS)
-        indptr = np.searchsorted(self._src, np.arange(n_nodes + 1))
-        self.matrix = csr_matrix((data, self._dst, indptr), shape=(n_nodes, n_nodes))
+        n = self.n_nodes
+        return csr_matrix((data, self._dst, self.indptr), shape=(n, n))
+
+    @property
+    def n_arcs(self) -> int:
+        """Number of arcs (parallel arcs merged)."""
+        return len(self._w)
 
     def arc(self, a: int, b: int) -> tuple[int, bool, float]:
         """Return ``(edge, forward, weight)`` of the cheapest arc from ``a`` to ``b``."""
-        lo, hi = self.matrix.indptr[a], self.matrix.indptr[a + 1]
+        lo, hi = self.indptr[a], self.indptr[a + 1]
         k = int(lo + np.searchsorted(self._dst[lo:hi], b))
         return int(self._edge[k]), bool(self._fwd[k]), float(self._w[k])
 
@@ -109,19 +169,388 @@ class CostedGraph:
         Returns
         -------
         dist, predecessors, source_of
-            As :func:`scipy.sparse.csgraph.dijkstra` with ``min_only=True``.
+            As :func:`scipy.sparse.csgraph.dijkstra` with ``min_only=True``: ``inf``,
+            ``-9999`` and ``-9999`` where a node is not reached.
         """
-        dist, pred, src = dijkstra(
-            self.matrix,
-            directed=True,
-            indices=list(sources),
-            return_predecessors=True,
-            min_only=True,
+        src = _nodes(sources, self.n_nodes, "source")
+        dist_c, pred_c = self.search(src, np.zeros(len(src)))
+        n = self.n_nodes
+        dist = np.full(n, np.inf)
+        pred = np.full(n, _NONE, dtype=np.int64)
+        origin = np.full(n, _NONE, dtype=np.int64)
+        st = self._state
+        dist[st] = dist_c
+        reached = pred_c >= 0
+        pred[st[reached]] = self._src[pred_c[reached]]
+        # the source each node's path starts from: jump along predecessors to the root
+        fin = np.flatnonzero(np.isfinite(dist_c))
+        up = np.arange(len(st))
+        up[reached] = self._tail[pred_c[reached]]
+        while True:
+            nxt = up[up]
+            if np.array_equal(nxt, up):
+                break
+            up = nxt
+        origin[st[fin]] = st[up[fin]]
+        for s in src.tolist():  # sources without arcs reach only themselves
+            if dist[s] == np.inf or self._pos[s] < 0:
+                dist[s], origin[s] = 0.0, s
+        return dist, pred, origin
+
+    def search(
+        self,
+        sources: np.ndarray,
+        source_costs: np.ndarray,
+        target_sets: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+        *,
+        limit: float = np.inf,
+        heuristic: tuple[Any, ...] | None = None,
+        weights: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One compiled search in compact numbering.
+
+        ``sources`` and targets are node ids; nodes without arcs are dropped.  Returns
+        ``dist`` and ``pred`` (arc position of the last arc, -1 at a source or where not
+        settled) per compact node; without targets every node within ``limit`` is settled.
+        ``heuristic`` is an A* potential from :meth:`heuristic` (one target set
+        only).  ``weights`` replaces the arc weights (same positions), e.g. penalised ones.
+        """
+        pos = self._pos
+        s = pos[sources]
+        keep = s >= 0
+        s, sc = s[keep], np.asarray(source_costs, dtype=np.float64)[keep]
+        tg: list[np.ndarray] = []
+        tc: list[np.ndarray] = []
+        ts: list[np.ndarray] = []
+        for i, (t, c) in enumerate(target_sets):
+            t = pos[np.asarray(t, dtype=np.int64)]
+            ok = t >= 0
+            tg.append(t[ok])
+            tc.append(np.asarray(c, dtype=np.float64)[ok])
+            ts.append(np.full(int(ok.sum()), i, dtype=np.int64))
+        tgt = np.concatenate(tg) if tg else np.empty(0, np.int64)
+        tcost = np.concatenate(tc) if tc else np.empty(0)
+        tset = np.concatenate(ts) if ts else np.empty(0, np.int64)
+        nc = len(self._state)
+        dist = np.empty(nc)
+        pred = np.empty(nc, dtype=np.int64)
+        best = np.empty(len(target_sets), dtype=np.int64)
+        _kernel.dijkstra(
+            self._cptr,
+            self._head,
+            self._w if weights is None else weights,
+            s.astype(np.int64),
+            sc,
+            tgt,
+            tcost,
+            tset,
+            len(target_sets),
+            float(limit),
+            heuristic,
+            dist,
+            pred,
+            best,
         )
-        return dist, pred, src
+        return dist, pred
+
+    @cached_property
+    def _group_of_compact(self) -> np.ndarray:
+        return self._groups[self._state]
+
+    def heuristic(
+        self, targets: np.ndarray, target_costs: np.ndarray, *, build: bool = False
+    ) -> tuple[Any, ...] | None:
+        """The kernel's A* potential towards ``targets`` (ALT landmarks on the graph of
+        groups), or None for the first query of a graph (the
+        landmarks cost about a dozen one-to-all searches, which pay off from the second
+        query on, so a graph asked once, as in a one-shot command, never builds them;
+        ``build=True`` builds them at once, for a caller about to run several searches)."""
+        self._queries += 1
+        if self._queries < 2 and not build and "_landmarks" not in self.__dict__:
+            return None
+        lf, lb, n_lm = self._landmarks
+        if n_lm == 0:
+            return None
+        tg = self._groups[np.asarray(targets, dtype=np.int64)]
+        groups, inv = np.unique(tg, return_inverse=True)
+        cost = np.full(len(groups), np.inf)
+        np.minimum.at(cost, inv, np.asarray(target_costs, dtype=np.float64))
+        return (self._group_of_compact, lf, lb, groups.astype(np.int64), cost, n_lm)
+
+    @cached_property
+    def _group_graphs(self) -> tuple[int, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """The graph of groups, forward and transposed, as CSR ``(indptr, head, weight)``.
+
+        It has an arc between two groups wherever a node of one has an arc to a node of
+        the other, weighted as that arc (parallel arcs kept), so its distances are lower
+        bounds of the graph's.
+        """
+        g = self._groups
+        n_g = int(g.max(initial=-1)) + 1
+        a, b = g[self._src], g[self._dst]
+        keep = a != b
+        a, b, w = a[keep], b[keep], self._w[keep]
+        return n_g, _csr(n_g, a, b, w), _csr(n_g, b, a, w)
+
+    def potential(
+        self, targets: np.ndarray, target_costs: np.ndarray, *, reverse: bool = False
+    ) -> tuple[Any, ...]:
+        """An A* potential for the kernel: the exact distance to the nearest target (exit
+        cost included) on the graph of groups, from one one-to-all search on that graph.
+
+        Tighter than the landmark bound of :meth:`heuristic` and consistent for any
+        search on these weights or on weights at least as large (penalised weights), since
+        every arc weighs at least its group arc and arcs inside a group at least zero.
+        It costs one search on the graph of groups, so it pays off when several searches
+        share the same targets (a matrix, the rounds of :func:`routing.alternatives`).
+        With ``reverse`` it is the distance from the targets, for a backward search.
+        """
+        n_g, fwd, rev = self._group_graphs
+        tg = self._groups[np.asarray(targets, dtype=np.int64)]
+        dist = _multi_source(fwd if reverse else rev, tg, np.asarray(target_costs, np.float64))
+        # kernel form (one pseudo landmark): the bound is lb[group] - lb[dummy] with
+        # lb[dummy] = 0, and lf = inf everywhere switches the other term off
+        lb = np.append(dist, 0.0).reshape(-1, 1)
+        lf = np.full((n_g + 1, 1), np.inf)
+        return (self._group_of_compact, lf, lb, np.array([n_g], np.int64), np.zeros(1), 1)
+
+    def paths_to_sets(
+        self,
+        source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
+        target_sets: Sequence[tuple[np.ndarray, np.ndarray]],
+    ) -> list[list[Path | None]]:
+        """The best path from each source set to each target set (node ids with entry and
+        exit costs): one A* search per source set towards all target sets, guided by
+        :meth:`potential` of their union (computed once).  ``out[i][j]`` is None where
+        set ``j`` cannot be reached from set ``i``."""
+        n = self.n_nodes
+        sets = []
+        for t, c in target_sets:
+            tgt = _nodes(t, n, "target")
+            sets.append((tgt, _costs(c, tgt, "target")))
+        live = [j for j, (t, _) in enumerate(sets) if len(t)]
+        h = None
+        if live:
+            h = self.potential(
+                np.concatenate([sets[j][0] for j in live]),
+                np.concatenate([sets[j][1] for j in live]),
+            )
+        out: list[list[Path | None]] = []
+        for s, c in source_sets:
+            src = _nodes(s, n, "source")
+            sc = _costs(c, src, "source")
+            row = _trivial(sets, src, sc, self)
+            if len(src) and live:
+                dist, pred = self.search(src, sc, [sets[j] for j in live], heuristic=h)
+                for j in live:
+                    tgt, tc = sets[j]
+                    found = _pick(self, dist, pred, tgt, tc)
+                    if found is not None and (row[j] is None or found.cost < row[j].cost):
+                        row[j] = found
+            out.append(row)
+        return out
+
+    @cached_property
+    def _landmarks(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """Distances from and to :data:`N_LANDMARKS` landmarks on the graph of groups
+        (:attr:`_group_graphs`).  Landmarks are picked farthest first.
+        """
+        g = self._groups
+        n_g, fwd, rev = self._group_graphs
+        w = fwd[2]
+        k = min(N_LANDMARKS, n_g)
+        lf = np.full((n_g, max(k, 1)), np.inf)
+        lb = np.full((n_g, max(k, 1)), np.inf)
+        if not len(w) or not k:
+            return lf, lb, 0
+        start = int(g[np.argmax(np.diff(self.indptr))])  # a well-connected node
+        mind = _one_to_all(fwd, start)
+        for i in range(k):
+            far = np.where(np.isfinite(mind), mind, -1.0)
+            pick = int(np.argmax(far))
+            lf[:, i] = _one_to_all(fwd, pick)
+            lb[:, i] = _one_to_all(rev, pick)
+            mind = lf[:, i] if i == 0 else np.minimum(mind, lf[:, i])
+        return lf, lb, k
+
+    @cached_property
+    def _reverse(self) -> tuple[np.ndarray, ...]:
+        """The transposed graph in compact numbering: CSR (indptr, head, weight), the forward
+        arc of each position, and the row of each position."""
+        order = np.argsort(self._head, kind="stable")
+        rows = self._head[order].astype(np.int64)
+        indptr = np.searchsorted(rows, np.arange(len(self._state) + 1)).astype(np.int64)
+        head = self._tail[order].astype(np.int32)
+        return indptr, head, self._w[order], order.astype(np.int64), rows
+
+    def search_to(
+        self,
+        targets: np.ndarray,
+        target_costs: np.ndarray,
+        source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
+    ) -> list[Path | None]:
+        """The best path from each source set (with entry costs) to the target set (with
+        exit costs), by one compiled search backwards from the targets; None for a set that
+        cannot reach a target.  Node ids, as :func:`best_paths`."""
+        indptr, head, weight, fwd_arc, rows = self._reverse
+        pos = self._pos
+        t = pos[targets]
+        ok = t >= 0
+        sets = []
+        for s, c in source_sets:
+            p = pos[s]
+            keep = p >= 0
+            sets.append((p[keep], np.asarray(c, dtype=np.float64)[keep]))
+        nc = len(self._state)
+        dist = np.empty(nc)
+        pred = np.empty(nc, dtype=np.int64)
+        live = [(p, c) for p, c in sets if len(p)]
+        sv = np.concatenate([p for p, _ in live]) if live else np.empty(0, np.int64)
+        sc = np.concatenate([c for _, c in live]) if live else np.empty(0)
+        sid = (
+            np.concatenate([np.full(len(p), i, np.int64) for i, (p, _) in enumerate(live)])
+            if live
+            else np.empty(0, np.int64)
+        )
+        _kernel.dijkstra(
+            indptr,
+            head,
+            weight,
+            t[ok].astype(np.int64),
+            np.asarray(target_costs, dtype=np.float64)[ok],
+            sv,
+            sc,
+            sid,
+            len(live),
+            np.inf,
+            None,
+            dist,
+            pred,
+            np.empty(len(live), dtype=np.int64),
+        )
+        out: list[Path | None] = []
+        for p, c in sets:
+            total = dist[p] + c if len(p) else np.empty(0)
+            if not len(p) or not np.isfinite(total).any():
+                out.append(None)
+                continue
+            j = int(np.argmin(total))
+            arcs = fwd_arc[_kernel.walk(pred, rows, int(p[j]))]
+            nodes = [int(self._state[p[j]]), *self._dst[arcs].tolist()]
+            out.append(
+                Path(
+                    tuple(nodes),
+                    tuple(self._edge[arcs].tolist()),
+                    tuple(self._fwd[arcs].tolist()),
+                    float(total[j]),
+                )
+            )
+        return out
+
+    def trace(self, pred: np.ndarray, node: int) -> tuple[list[int], list[int]]:
+        """``(nodes, arc positions)`` of the searched path that ends at ``node``."""
+        at = int(self._pos[node])
+        arcs = _kernel.trace(pred, self._tail, at) if at >= 0 else []
+        if not arcs:
+            return [int(node)], []
+        nodes = self._src[arcs].tolist()
+        nodes.append(int(node))
+        return nodes, arcs
+
+    def path(self, pred: np.ndarray, node: int, cost: float) -> Path:
+        """The :class:`Path` that the search with ``pred`` found to ``node``."""
+        nodes, arcs = self.trace(pred, node)
+        return Path(
+            tuple(nodes),
+            tuple(self._edge[arcs].tolist()),
+            tuple(self._fwd[arcs].tolist()),
+            float(cost),
+        )
 
 
 _EPS = 1e-12
+_NONE = -9999
+#: Landmarks of the A* potential (ALT); each costs two one-to-all searches on the graph
+#: of groups, once per graph.
+N_LANDMARKS = 8
+_NO_INT = np.empty(0, np.int64)
+
+
+def _indptr(rows: np.ndarray, n: int) -> np.ndarray:
+    """CSR row pointers of sorted row ids."""
+    out = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=out[1:])
+    return out
+
+
+def _csr(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    order = np.argsort(a, kind="stable")
+    indptr = np.searchsorted(a[order], np.arange(n + 1)).astype(np.int64)
+    return indptr, b[order].astype(np.int32), np.ascontiguousarray(w[order])
+
+
+def _one_to_all(csr: tuple[np.ndarray, ...], source: int) -> np.ndarray:
+    indptr, head, w = csr
+    n = len(indptr) - 1
+    dist = np.empty(n)
+    pred = np.empty(n, dtype=np.int64)
+    _kernel.dijkstra(
+        indptr,
+        head,
+        w,
+        np.array([source], dtype=np.int64),
+        np.zeros(1),
+        _NO_INT,
+        np.empty(0),
+        _NO_INT,
+        0,
+        np.inf,
+        None,
+        dist,
+        pred,
+        _NO_INT,
+    )
+    return dist
+
+
+def _multi_source(csr: tuple[np.ndarray, ...], sources: np.ndarray, costs: np.ndarray) -> np.ndarray:
+    """Distances from the nearest of ``sources`` (with entry ``costs``) to every node."""
+    indptr, head, w = csr
+    n = len(indptr) - 1
+    dist = np.empty(n)
+    _kernel.dijkstra(
+        indptr,
+        head,
+        w,
+        np.ascontiguousarray(sources, dtype=np.int64),
+        np.ascontiguousarray(costs, dtype=np.float64),
+        _NO_INT,
+        np.empty(0),
+        _NO_INT,
+        0,
+        np.inf,
+        None,
+        dist,
+        np.empty(n, dtype=np.int64),
+        _NO_INT,
+    )
+    return dist
+
+
+def _nodes(nodes: Sequence[int], n: int, what: str) -> np.ndarray:
+    arr = np.asarray(nodes, dtype=np.int64).reshape(-1)
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise InvalidInputError(f"{what} node out of range 0..{n - 1}")
+    return arr
+
+
+def _costs(costs: Sequence[float], like: np.ndarray, what: str) -> np.ndarray:
+    c = np.asarray(costs, dtype=np.float64).reshape(-1)
+    if c.shape != like.shape:
+        raise InvalidInputError(f"one {what} cost is needed per {what} node")
+    if not np.all(np.isfinite(c)) or np.any(c < 0):
+        raise InvalidInputError(f"{what} costs must be finite and non-negative")
+    return c
 
 
 def shortest_path(graph: CostedGraph, sources: Sequence[int], targets: Sequence[int]) -> Path:
@@ -132,26 +561,9 @@ def shortest_path(graph: CostedGraph, sources: Sequence[int], targets: Sequence[
     NoRouteError
         If no target can be reached.
     """
-    if not sources or not targets:
+    if not len(sources) or not len(targets):
         raise InvalidInputError("a search needs at least one source and one target")
-    dist, pred, _ = graph.distances(sources)
-    tarr = np.asarray(targets)
-    reach = dist[tarr]
-    if not np.isfinite(reach).any():
-        raise NoRouteError("no path between the given nodes")
-    t = int(tarr[np.argmin(reach)])
-    nodes = [t]
-    while pred[nodes[-1]] >= 0:
-        nodes.append(int(pred[nodes[-1]]))
-    nodes.reverse()
-    edges, fwd = [], []
-    total = 0.0
-    for a, b in itertools.pairwise(nodes):
-        e, f, w = graph.arc(a, b)
-        edges.append(e)
-        fwd.append(f)
-        total += w
-    return Path(tuple(nodes), tuple(edges), tuple(fwd), total)
+    return best_path(graph, sources, [0.0] * len(sources), targets, [0.0] * len(targets))
 
 
 def best_path(
@@ -165,16 +577,26 @@ def best_path(
 
     ``source_costs[i]`` is paid to start at ``sources[i]`` (loading a train at the origin
     terminal, say) and ``target_costs[j]`` to finish at ``targets[j]``.  The reported
-    ``cost`` includes both.
+    ``cost`` includes both.  With a graph built with ``groups`` the search is A*.
 
     Raises
     ------
     NoRouteError
         If no target can be reached from any source.
     """
-    if not targets:
+    if not len(targets) or not len(sources):
         raise InvalidInputError("a search needs at least one source and one target")
-    path = best_paths(graph, sources, source_costs, [(targets, target_costs)])[0]
+    n = graph.n_nodes
+    src = _nodes(sources, n, "source")
+    sc = _costs(source_costs, src, "source")
+    tgt = _nodes(targets, n, "target")
+    tc = _costs(target_costs, tgt, "target")
+    path = _trivial([(tgt, tc)], src, sc, graph)[0]
+    h = graph.heuristic(tgt, tc)
+    dist, pred = graph.search(src, sc, [(tgt, tc)], heuristic=h)
+    found = _pick(graph, dist, pred, tgt, tc)
+    if found is not None and (path is None or found.cost < path.cost):
+        path = found
     if path is None:
         raise NoRouteError("no path between the given nodes")
     return path
@@ -190,31 +612,64 @@ def best_paths(
 
     Returns one path per target set, or None where that set cannot be reached.
     """
-    if not sources:
+    if not len(sources):
         raise InvalidInputError("a search needs at least one source and one target")
-    src = np.asarray(sources, dtype=np.int64)
-    dist, pred = dijkstra(graph.matrix, directed=True, indices=src, return_predecessors=True)
-    dist = np.atleast_2d(dist)
-    pred = np.atleast_2d(pred)
-    out: list[Path | None] = []
-    for targets, target_costs in target_sets:
-        tgt = np.asarray(targets, dtype=np.int64)
+    n = graph.n_nodes
+    src = _nodes(sources, n, "source")
+    sc = _costs(source_costs, src, "source")
+    sets = []
+    for t, c in target_sets:
+        tgt = _nodes(t, n, "target")
+        sets.append((tgt, _costs(c, tgt, "target")))
+    out = _trivial(sets, src, sc, graph)
+    live = [(t, c) for t, c in sets if len(t)]
+    if not live:
+        return out
+    dist, pred = graph.search(src, sc, live)
+    for i, (tgt, tc) in enumerate(sets):
         if not len(tgt):
+            continue
+        found = _pick(graph, dist, pred, tgt, tc)
+        if found is not None and (out[i] is None or found.cost < out[i].cost):
+            out[i] = found
+    return out
+
+
+def _pick(
+    graph: CostedGraph, dist: np.ndarray, pred: np.ndarray, tgt: np.ndarray, tc: np.ndarray
+) -> Path | None:
+    """The best target of a set after a search, as a path (None if none is reached)."""
+    pos = graph._pos[tgt]
+    ok = pos >= 0
+    if not ok.any():
+        return None
+    total = np.full(len(tgt), np.inf)
+    total[ok] = dist[pos[ok]] + tc[ok]
+    if not np.isfinite(total).any():
+        return None
+    j = int(np.argmin(total))
+    return graph.path(pred, int(tgt[j]), float(total[j]))
+
+
+def _trivial(
+    sets: Sequence[tuple[np.ndarray, np.ndarray]],
+    src: np.ndarray,
+    sc: np.ndarray,
+    graph: CostedGraph,
+) -> list[Path | None]:
+    """Per target set, the best zero-arc path (a source that is also a target), or None."""
+    out: list[Path | None] = []
+    for tgt, tc in sets:
+        both = np.isin(tgt, src)
+        if not both.any():
             out.append(None)
             continue
-        total = np.asarray(source_costs)[:, None] + dist[:, tgt] + np.asarray(target_costs)[None, :]
-        if not np.isfinite(total).any():
-            out.append(None)
-            continue
-        i, j = np.unravel_index(np.argmin(total), total.shape)
-        nodes = [int(tgt[j])]
-        while pred[i, nodes[-1]] >= 0:
-            nodes.append(int(pred[i, nodes[-1]]))
-        nodes.reverse()
-        edges, fwd = [], []
-        for a, b in itertools.pairwise(nodes):
-            e, f, _ = graph.arc(a, b)
-            edges.append(e)
-            fwd.append(f)
-        out.append(Path(tuple(nodes), tuple(edges), tuple(fwd), float(total[i, j])))
+        best: tuple[float, int] | None = None
+        for j in np.flatnonzero(both).tolist():
+            c = float(sc[src == tgt[j]].min()) + float(tc[j])
+            if best is None or c < best[0]:
+                best = (c, int(tgt[j]))
+        assert best is not None
+        out.append(Path((best[1],), (), (), best[0]))
+    del graph
     return out

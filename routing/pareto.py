@@ -9,7 +9,7 @@ Method: bi-objective A* (BOA*; Hernández, Yeoh, Baier, Zhang, Felner, Koenig,
 *Simple and efficient bi-objective search algorithms via fast dominance checks*,
 Artificial Intelligence 314, 2023), with perfect single-criterion lower bounds.
 
-1. Two reverse Dijkstras from the targets (compiled, :mod:`scipy.sparse.csgraph`) give,
+1. Two reverse Dijkstras from the targets (the compiled kernel ``routing._kernel``) give,
    for every state ``v``, the least ``w1`` and the least ``w2`` still needed to finish
    (``h1``, ``h2``; exit costs included).  The first also yields a ``w1``-optimal path, whose
    ``w2`` bounds the ``w2`` of every Pareto path, so the second search stops there; the
@@ -21,8 +21,9 @@ Artificial Intelligence 314, 2023), with perfect single-criterion lower bounds.
    any label beyond the bounds of step 1.  Each path that reaches the virtual target is
    Pareto-optimal the moment it is popped.
 
-Beyond the two compiled searches, only the states that labels reach are looked at: the
-Python loop costs a few microseconds per label (``ParetoFront.labels``).  On a network with
+Beyond the two reverse searches, only the states that labels reach are looked at: the
+label loop is compiled too (``routing._kernel.boa``) and costs well under a microsecond
+per label (``ParetoFront.labels``).  On a network with
 few real trade-offs that is thousands of labels; where the criteria conflict everywhere (a
 grid whose every cell offers a cheap-slow and a dear-fast arc) the front and the labels
 explode, and ``max_labels`` is what keeps the answer interactive.  Two knobs
@@ -41,17 +42,17 @@ For repeated queries on one graph, build a :class:`BiCriteriaGraph` once and cal
 
 from __future__ import annotations
 
-import heapq
 import logging
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from geodata.errors import InvalidInputError, NoRouteError
+from routing._native import load
+
+_kernel = load()
 
 __all__ = ["BiCriteriaGraph", "ParetoFront", "ParetoPath", "pareto_front"]
 
@@ -153,12 +154,11 @@ class BiCriteriaGraph:
         self._dst = dst[order]
         self._w1 = w1[order]
         self._w2 = w2[order]
-        # what the label loop reads per state, two rows at a time: (arc, head), (w1, w2)
-        self._adj_i = np.column_stack([order, self._dst])
-        self._adj_f = np.column_stack([self._w1, self._w2])
-        self._indptr = np.searchsorted(src[order], np.arange(n + 1))
-        self._rev1 = _reverse_matrix(n, src, dst, w1)
-        self._rev2 = _reverse_matrix(n, src, dst, w2)
+        self._arc = order.astype(np.int64)  # arc id of each CSR position
+        self._head = self._dst.astype(np.int32)
+        self._indptr = np.searchsorted(src[order], np.arange(n + 1)).astype(np.int64)
+        self._rev1 = _reverse_csr(n, src, dst, w1)
+        self._rev2 = _reverse_csr(n, src, dst, w2)
 
     def front(
         self,
@@ -288,99 +288,35 @@ class BiCriteriaGraph:
         max_labels: int,
         eps: float,
     ) -> tuple[list[ParetoPath], int, bool]:
-        """The BOA* loop; returns the paths found, the labels created and completeness."""
-        goal = self.n_states  # the virtual target
-        indptr, dst, adj_i, adj_f = self._indptr, self._dst, self._adj_i, self._adj_f
-        h = np.column_stack([h1a, h2a])
-        exits: dict[int, list[tuple[float, float]]] = {}
-        for t, (c1, c2) in zip(tgt.tolist(), tc.tolist(), strict=True):
-            exits.setdefault(t, []).append((c1, c2))
-        # per state: out-arcs as (arc, head, w1, w2, h1 of head, h2 of head), built on first use
-        adjacency: list[list[tuple[int, int, float, float, float, float]] | None]
-        adjacency = [None] * goal
-        g2min = [_INF] * (goal + 1)  # least g2 expanded at each state
-        labels: list[tuple[int, int, int]] = []  # (state, arc or -1, parent label or -1)
-        heap: list[tuple[float, float, int, float, float]] = []  # (f1, f2, label, g1, g2)
-        for s, (c1, c2) in zip(src.tolist(), sc.tolist(), strict=True):
-            f1, f2 = c1 + float(h1a[s]), c2 + float(h2a[s])
-            if f1 <= bound1 and f2 <= bound2:
-                heap.append((f1, f2, len(labels), c1, c2))
-                labels.append((s, -1, -1))
-        heapq.heapify(heap)
-        found: list[tuple[int, float, float]] = []
-        best_goal = _INF  # least w2 of a path found so far
-        complete = True
-        pop, push, append = heapq.heappop, heapq.heappush, labels.append
-        count = len(labels)
-        while heap:
-            f1, f2, lid, g1, g2 = pop(heap)
-            v = labels[lid][0]
-            if v == goal:
-                if g2 * eps < best_goal:
-                    best_goal = g2
-                    found.append((lid, g1, g2))
-                continue
-            if g2 >= g2min[v] or f2 * eps >= best_goal:
-                continue
-            g2min[v] = g2
-            adj = adjacency[v]
-            if adj is None:
-                lo, hi = int(indptr[v]), int(indptr[v + 1])
-                adj = [
-                    (a, t, c1, c2, x1, x2)
-                    for (a, t), (c1, c2), (x1, x2) in zip(
-                        adj_i[lo:hi].tolist(),
-                        adj_f[lo:hi].tolist(),
-                        h[dst[lo:hi]].tolist(),
-                        strict=True,
-                    )
-                    if x1 < _INF and x2 < _INF
-                ]
-                adjacency[v] = adj
-            for a, t, c1, c2, th1, th2 in adj:
-                n2 = g2 + c2
-                if n2 >= g2min[t]:
-                    continue
-                nf2 = n2 + th2
-                if nf2 > bound2 or nf2 * eps >= best_goal:
-                    continue
-                n1 = g1 + c1
-                nf1 = n1 + th1
-                if nf1 > bound1:
-                    continue
-                push(heap, (nf1, nf2, count, n1, n2))
-                append((t, a, lid))
-                count += 1
-            ends = exits.get(v)
-            if ends is not None:
-                for c1, c2 in ends:
-                    n1, n2 = g1 + c1, g2 + c2
-                    if n1 <= bound1 and n2 <= bound2 and n2 * eps < best_goal:
-                        push(heap, (n1, n2, count, n1, n2))
-                        append((goal, -1, lid))
-                        count += 1
-            if count > max_labels:
-                complete = False
-                logger.warning(
-                    "pareto: stopped at %d labels with %d paths found; the front is incomplete",
-                    count,
-                    len(found),
-                )
-                break
-        paths = []
-        for lid, g1, g2 in found:
-            nodes: list[int] = []
-            arcs: list[int] = []
-            i = labels[lid][2]  # the label at the target state
-            while i >= 0:
-                state, a, i = labels[i]
-                nodes.append(state)
-                if a >= 0:
-                    arcs.append(a)
-            nodes.reverse()
-            arcs.reverse()
-            paths.append(ParetoPath(tuple(nodes), tuple(arcs), g1, g2))
-        return paths, count, complete
+        """The BOA* loop (compiled); returns the paths found, the labels created and
+        completeness."""
+        found, count, complete = _kernel.boa(
+            self._indptr,
+            self._head,
+            self._w1,
+            self._w2,
+            self._arc,
+            np.ascontiguousarray(h1a, dtype=np.float64),
+            np.ascontiguousarray(h2a, dtype=np.float64),
+            np.ascontiguousarray(src, dtype=np.int64),
+            np.ascontiguousarray(sc[:, 0]),
+            np.ascontiguousarray(sc[:, 1]),
+            np.ascontiguousarray(tgt, dtype=np.int64),
+            np.ascontiguousarray(tc[:, 0]),
+            np.ascontiguousarray(tc[:, 1]),
+            float(bound1),
+            float(bound2),
+            int(max_labels),
+            float(eps),
+        )
+        if not complete:
+            logger.warning(
+                "pareto: stopped at %d labels with %d paths found; the front is incomplete",
+                count,
+                len(found),
+            )
+        paths = [ParetoPath(tuple(nodes), tuple(arcs), g1, g2) for nodes, arcs, g1, g2 in found]
+        return paths, int(count), bool(complete)
 
 
 def pareto_front(
@@ -423,63 +359,51 @@ def pareto_front(
     )
 
 
-def _reverse_matrix(n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> csr_matrix:
-    """The transposed graph with the least weight of each group of parallel arcs.
-
-    Zero weights stay explicit entries, which csgraph treats as arcs of length zero.
-    """
-    order = np.lexsort((w, src, dst))
-    r, c, x = dst[order], src[order], w[order]
-    first = np.ones(len(r), dtype=bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    r, c, x = r[first], c[first], x[first]
-    indptr = np.searchsorted(r, np.arange(n + 2))
-    indptr[-1] = indptr[-2]  # room for a virtual target row, empty until a query fills it
-    return csr_matrix((x, c.astype(np.int32), indptr.astype(np.int32)), shape=(n + 1, n + 1))
+def _reverse_csr(n: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The transposed graph as CSR arrays ``(indptr, head, weight, row)`` (parallel arcs
+    kept; ``row`` is the row of each position)."""
+    order = np.argsort(dst, kind="stable")
+    rows = dst[order]
+    indptr = np.searchsorted(rows, np.arange(n + 1)).astype(np.int64)
+    return indptr, src[order].astype(np.int32), np.ascontiguousarray(w[order]), rows
 
 
 def _reverse_search(
-    rev: csr_matrix, tgt: np.ndarray, cost: np.ndarray, limit: float
+    rev: tuple[np.ndarray, ...], tgt: np.ndarray, cost: np.ndarray, limit: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Least remaining weight from every state, and the next state on the way.
 
-    ``next[v]`` is the state after ``v`` on a cheapest way out, ``n`` where ``v`` leaves
-    through its exit cost, negative where ``v`` is a target left at no extra cost or
-    cannot reach a target within ``limit``.
+    ``next[v]`` is the state after ``v`` on a cheapest way out, negative where ``v`` is left
+    through its exit cost or cannot reach a target within ``limit`` (one compiled search
+    from the targets, each starting at its exit cost).
     """
-    n = rev.shape[0] - 1
-    if np.all(cost == cost[0]):
-        # all exits cost the same: a plain multi-source search, no matrix to rebuild
-        c0 = float(cost[0])
-        dist, pred, _ = dijkstra(
-            rev,
-            directed=True,
-            indices=np.unique(tgt),
-            return_predecessors=True,
-            min_only=True,
-            limit=max(limit - c0, 0.0),
-        )
-        return dist[:n] + c0, pred[:n]
-    # a virtual target (row n) joined to each target by its cheapest exit cost
-    order = np.lexsort((cost, tgt))
-    t, c = tgt[order], cost[order]
-    first = np.ones(len(t), dtype=bool)
-    first[1:] = t[1:] != t[:-1]
-    t, c = t[first], c[first]
-    nnz = int(rev.indptr[n])
-    indptr = rev.indptr.copy()
-    indptr[n + 1] = nnz + len(t)
-    ext = csr_matrix(
-        (
-            np.concatenate([rev.data[:nnz], c]),
-            np.concatenate([rev.indices[:nnz], t.astype(np.int32)]),
-            indptr,
-        ),
-        shape=rev.shape,
+    indptr, head, w, rows = rev
+    n = len(indptr) - 1
+    dist = np.empty(n)
+    pred = np.empty(n, dtype=np.int64)
+    none = np.empty(0, dtype=np.int64)
+    _kernel.dijkstra(
+        indptr,
+        head,
+        w,
+        np.ascontiguousarray(tgt, dtype=np.int64),
+        np.ascontiguousarray(cost, dtype=np.float64),
+        none,
+        np.empty(0),
+        none,
+        0,
+        float(limit),
+        None,
+        dist,
+        pred,
+        none,
     )
-    # zero exit costs: csgraph keeps explicit zeros as arcs
-    dist, pred = dijkstra(ext, directed=True, indices=n, return_predecessors=True, limit=limit)
-    return dist[:n], pred[:n]
+    # the reverse arc at position p leads from row(p) back to head[p]: the next state is
+    # the row of the arc that reached v
+    nxt = np.full(n, -1, dtype=np.int64)
+    reached = pred >= 0
+    nxt[reached] = rows[pred[reached]]
+    return dist, nxt
 
 
 def _best_start(

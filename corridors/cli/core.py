@@ -8,7 +8,16 @@ from typing import Any
 
 import click
 
-from corridors.cli._common import cli, friendly, writable
+from corridors.cli._common import (
+    cli,
+    console,
+    friendly,
+    is_quiet,
+    print_table,
+    progress,
+    writable,
+)
+from geodata.errors import InvalidInputError
 
 
 @cli.command()
@@ -65,10 +74,19 @@ from corridors.cli._common import cli, friendly, writable
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the route as JSON.")
 @click.option(
+    "--csv", "as_csv", is_flag=True, help="Print the bill as CSV (one row per item and route)."
+)
+@click.option(
     "--map",
     "map_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write an HTML map of the route to this file.",
+)
+@click.option(
+    "--gpkg",
+    "gpkg_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the legs (EPSG:4326, one layer 'legs', column 'route') to this GeoPackage.",
 )
 @click.option(
     "--network",
@@ -96,7 +114,9 @@ def route(
     k: int,
     pareto: bool,
     as_json: bool,
+    as_csv: bool,
     map_file: Path | None,
+    gpkg_file: Path | None,
     network_file: Path | None,
 ) -> None:
     """Find the best route from ORIGIN to DESTINATION, with its itemised bill.
@@ -110,9 +130,15 @@ def route(
     from corridors.planner import Planner
     from corridors.shipment import Shipment, shipment_defaults
     from geodata.network import load_network
+    from routing.alternatives import MAX_ALTERNATIVES
 
-    if map_file is not None:
-        writable(map_file)
+    if as_json and as_csv:
+        raise InvalidInputError("choose one of --json and --csv")
+    if not 1 <= k <= MAX_ALTERNATIVES:  # before any work
+        raise InvalidInputError(f"--alternatives must be from 1 to {MAX_ALTERNATIVES}, not {k}")
+    for out in (map_file, gpkg_file):
+        if out is not None:
+            writable(out)
     departure = Shipment.parse_date(date_text) if date_text else dt.date.today()
     mode_list = [m.strip() for m in modes.split(",") if m.strip()]
     planner = Planner(load_network(network_file))
@@ -135,6 +161,9 @@ def route(
         )
     avoid_list = [x for x in avoid.split(",") if x.strip()]
     via_list = [x.strip() for x in via.split(",") if x.strip()]
+    for name in via_list:  # unknown names fail before the cost model is built
+        planner.places.resolve(name)
+    planner.parse_avoid(avoid_list)
     query = dict(
         modes=mode_list,
         include_planned=planned,
@@ -142,33 +171,106 @@ def route(
         deadline=deadline,
         avoid=avoid_list,
     )
-    if pareto:
-        found = planner.pareto(origin, destination, **query)
-    else:
-        found = planner.routes(origin, destination, k=k, objective=objective, via=via_list, **query)
+    with _working("finding the route (a new shipment profile takes a few seconds)"):
+        if pareto:
+            found = planner.pareto(origin, destination, **query)
+        else:
+            found = planner.routes(
+                origin, destination, k=k, objective=objective, via=via_list, **query
+            )
     data = found[0].to_dict()
     if map_file is not None:
         from maps.route_map import route_map
 
         route_map(data, alternatives=[r.to_dict() for r in found[1:]]).save(str(map_file))
+    if gpkg_file is not None:
+        _write_gpkg(found, gpkg_file)
     if as_json:
         if len(found) == 1 and not pareto and k == 1:
             click.echo(json.dumps(data, ensure_ascii=False))
         else:
             click.echo(json.dumps({"routes": [r.to_dict() for r in found]}, ensure_ascii=False))
         return
+    if as_csv:
+        rows = [
+            {"route": i, "route_label": r.label, **_bill_row(item)}
+            for i, r in enumerate(found)
+            for item in r.to_dict()["breakdown"]
+        ]
+        click.echo(_csv(rows), nl=False)
+        return
     _print_route(data)
     if len(found) > 1 or pareto:
-        title = "Pareto front (cost vs time)" if pareto else "alternatives"
-        click.echo(f"  {title}:")
-        for i, r in enumerate(found, start=1):
-            posts = ", ".join(c["name"] for c in r.bill.border_crossings())
-            click.echo(
-                f"    {i}. USD {r.cost_usd:>7,.0f}  {r.hours:>6,.0f} h  {r.distance_km:>7,.0f} km"
-                f"  {r.label}  [{posts}]"
-            )
-    if map_file is not None:
-        click.echo(f"map written to {map_file}")
+        _print_alternatives(found, "Pareto front (cost vs time)" if pareto else "alternatives")
+    for what, out in (("map", map_file), ("GeoPackage", gpkg_file)):
+        if out is not None and not is_quiet():
+            click.echo(f"{what} written to {out}")
+
+
+def _working(message: str) -> Any:
+    """A spinner on stderr while slow work runs (only on a terminal, not with --quiet)."""
+    import contextlib
+
+    err = console(stderr=True)
+    if is_quiet() or not err.is_terminal:
+        return contextlib.nullcontext()
+    return err.status(message)
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _bill_row(item: dict[str, Any]) -> dict[str, Any]:
+    keys = ("kind", "label", "cost_usd", "hours", "distance_km", "source")
+    return {k: item.get(k) for k in keys}
+
+
+def _write_gpkg(found: list[Any], path: Path) -> None:
+    """The legs of every route as one GeoPackage layer ``legs`` (``route`` = 0 for the best)."""
+    import pandas as pd
+
+    frames = []
+    for i, r in enumerate(found):
+        gdf = r.to_geodataframe()
+        gdf.insert(0, "route", i)
+        gdf.insert(1, "label", r.label)
+        frames.append(gdf)
+    out = pd.concat(frames, ignore_index=True)
+    if path.exists():
+        path.unlink()  # a GeoPackage is a database: replace, do not append
+    out.to_file(path, layer="legs", driver="GPKG")
+
+
+def _print_alternatives(found: list[Any], title: str) -> None:
+    from rich.table import Table
+
+    click.echo(f"  {title}:")
+    table = Table(box=None, pad_edge=False)
+    for col, just in (("#", "right"), ("USD", "right"), ("h", "right"), ("km", "right")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    table.add_column("what differs")
+    table.add_column("border posts")
+    for i, r in enumerate(found, start=1):
+        posts = ", ".join(c["name"] for c in r.bill.border_crossings())
+        table.add_row(
+            f"{i}.",
+            f"{r.cost_usd:,.0f}",
+            f"{r.hours:,.0f}",
+            f"{r.distance_km:,.0f}",
+            r.label,
+            posts,
+        )
+    print_table(table, indent=4)
 
 
 def _print_route(data: dict[str, Any]) -> None:
@@ -191,17 +293,23 @@ def _print_route(data: dict[str, Any]) -> None:
         if rel.get("p_on_time") is not None:
             line += f"; P(arrive by {rel['deadline'][:10]}) = {rel['p_on_time']:.0%}"
         click.echo(line)
+    from rich.table import Table
+
     click.echo("  bill:")
+    table = Table(box=None, pad_edge=False)
+    table.add_column("item")
+    for col in ("USD", "h", "km"):
+        table.add_column(col, justify="right")
+    table.add_column("what")
     for it in data["breakdown"]:
-        km = f"{it['distance_km']:>8,.0f} km" if it["distance_km"] else " " * 11
-        click.echo(
-            f"    {it['kind']:<13} {it['cost_usd']:>9,.0f} USD {it['hours']:>7.1f} h {km}  "
-            f"{it['label']}"
-        )
-        if it.get("reason"):
-            click.echo(f"{'':18}why: {it['reason']}")
+        km = f"{it['distance_km']:,.0f}" if it["distance_km"] else ""
+        label = it["label"] + (f" (why: {it['reason']})" if it.get("reason") else "")
+        table.add_row(it["kind"], f"{it['cost_usd']:,.0f}", f"{it['hours']:.1f}", km, label)
+    print_table(table, indent=4)
     if data["regimes"]:
         click.echo("  relies on: " + ", ".join(data["regimes"]))
+    if "co2e_kg" in data:
+        click.echo(f"  CO2e: {data['co2e_kg']:,.0f} kg well-to-wheel (corridors rules --emissions)")
     for p in (data["origin_place"], data["destination_place"]):
         snaps = ", ".join(f"{m} {km:.1f} km" for m, km in p["snap_km"].items())
         click.echo(f"  ({p['name']}: snapped to the network at {snaps})")
@@ -211,26 +319,48 @@ def _print_route(data: dict[str, Any]) -> None:
 @click.option("--search", "text", help="Text in the name, alternate names, key or LOCODE.")
 @click.option("--kind", type=click.Choice(["city", "port", "border", "terminal"]))
 @click.option("--country", help="ISO 3166 alpha-3 code, e.g. PAK.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
 @friendly
-def places(text: str | None, kind: str | None, country: str | None, as_json: bool) -> None:
+def places(
+    text: str | None, kind: str | None, country: str | None, as_json: bool, as_csv: bool
+) -> None:
     """List and find places (cities, ports, border posts, terminals)."""
     from corridors.places import PlaceIndex
     from geodata.network import load_network
 
+    if as_json and as_csv:
+        raise InvalidInputError("choose one of --json and --csv")
     found = PlaceIndex(load_network()).search(text, kind=kind, country=country)
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in found], ensure_ascii=False))
         return
+    if as_csv:
+        keys = ("key", "name", "kind", "country", "lat", "lon", "locode")
+        rows = [{k: p.to_dict()[k] for k in keys} | {"modes": ",".join(p.nodes)} for p in found]
+        click.echo(_csv(rows), nl=False)
+        return
     if not found:
         click.echo("no place matches", err=True)
         return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for col, just in (
+        ("name", "left"),
+        ("kind", "left"),
+        ("country", "left"),
+        ("lat", "right"),
+        ("lon", "right"),
+        ("modes", "left"),
+        ("LOCODE", "left"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
     for p in found:
-        code = f" [{p.locode}]" if p.locode else ""
-        modes = ",".join(p.nodes)
-        click.echo(
-            f"{p.name:<38} {p.kind:<8} {p.country:<4} {p.lat:8.4f} {p.lon:8.4f} {modes:<14}{code}"
+        table.add_row(
+            p.name, p.kind, p.country, f"{p.lat:.4f}", f"{p.lon:.4f}", ",".join(p.nodes), p.locode
         )
+    print_table(table)
 
 
 @cli.command()
@@ -263,44 +393,67 @@ def matrix(
     as_csv: bool,
     as_json: bool,
 ) -> None:
-    """Cost, time and distance for many origins × destinations in one call."""
-    import csv
+    """Cost, time and distance for many origins × destinations in one call.
+
+    One search per origin (a progress bar shows on a terminal); every name is checked before
+    the first search.
+    """
     import datetime as dt
-    import io
 
     from corridors.planner import Planner
     from corridors.shipment import Shipment
     from geodata.network import load_network
 
+    if as_json and as_csv:
+        raise InvalidInputError("choose one of --json and --csv")
     departure = Shipment.parse_date(date_text) if date_text else dt.date.today()
     shipment = Shipment(carrier.upper(), departure) if carrier else None
     planner = Planner(load_network())
-    rows = planner.matrix(
-        [x.strip() for x in origins.split(",") if x.strip()],
-        [x.strip() for x in destinations.split(",") if x.strip()],
-        objective=objective,
-        modes=[m.strip() for m in modes.split(",") if m.strip()],
-        shipment=shipment,
-        departure=departure,
-    )
+    origin_list = [x.strip() for x in origins.split(",") if x.strip()]
+    dest_list = [x.strip() for x in destinations.split(",") if x.strip()]
+    if not origin_list or not dest_list:
+        raise InvalidInputError("a matrix needs at least one origin and one destination")
+    for name in (*origin_list, *dest_list):  # unknown names fail before any search
+        planner.places.resolve(name)
+    rows: list[dict[str, Any]] = []
+    with progress(len(origin_list), "matrix: one search per origin", quiet=is_quiet()) as bar:
+        for o in origin_list:
+            rows += planner.matrix(
+                [o],
+                dest_list,
+                objective=objective,
+                modes=[m.strip() for m in modes.split(",") if m.strip()],
+                shipment=shipment,
+                departure=departure,
+            )
+            bar.advance()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     if as_csv:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-        click.echo(buf.getvalue().rstrip("\n"))
+        click.echo(_csv(rows), nl=False)
         return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    table.add_column("from")
+    table.add_column("to")
+    for col in ("USD", "h", "km"):
+        table.add_column(col, justify="right")
+    table.add_column("border posts or reason")
     for r in rows:
         if r["cost_usd"] is None:
-            click.echo(f"{r['origin']:<18} → {r['destination']:<22} {r['reason']}")
+            table.add_row(r["origin"], r["destination"], "", "", "", r["reason"])
         else:
-            click.echo(
-                f"{r['origin']:<18} → {r['destination']:<22} USD {r['cost_usd']:>8,.0f}"
-                f" {r['hours']:>7,.0f} h {r['distance_km']:>7,.0f} km  {r['border_posts']}"
+            table.add_row(
+                r["origin"],
+                r["destination"],
+                f"{r['cost_usd']:,.0f}",
+                f"{r['hours']:,.0f}",
+                f"{r['distance_km']:,.0f}",
+                r["border_posts"],
             )
+    print_table(table)
 
 
 @cli.command()
@@ -311,13 +464,27 @@ def matrix(
     "--section",
     type=click.Choice(["border_posts", "agreements", "carrier_rights", "linehaul", "handling"]),
 )
+@click.option(
+    "--emissions", is_flag=True, help="Emission factors per mode (kg CO2e/t-km) and sources."
+)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def rules(
-    post: str | None, agreement: str | None, country: str | None, section: str | None, as_json: bool
+    post: str | None,
+    agreement: str | None,
+    country: str | None,
+    section: str | None,
+    as_json: bool,
+    emissions: bool = False,
 ) -> None:
     """Print what the model believes and why: value, unit, year and source of each figure."""
     from corridors.rules import describe
+
+    if emissions:
+        from corridors.cli.assign import print_emissions
+
+        print_emissions(as_json)
+        return
 
     rows = describe(
         post=post,

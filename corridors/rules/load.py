@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 import difflib
 import functools
+import hashlib
+import json
 import logging
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -27,7 +29,9 @@ from pydantic import BaseModel, ValidationError
 from corridors.rules.schema import (
     AgreementsFile,
     BorderPostsFile,
+    CapacityFile,
     CarrierRightsFile,
+    EmissionsFile,
     HandlingFile,
     LinehaulFile,
     Rules,
@@ -35,7 +39,16 @@ from corridors.rules.schema import (
 )
 from geodata.errors import DataError
 
-__all__ = ["RULES_FILES", "RulesError", "clear_cache", "default_rules_dir", "load_rules"]
+__all__ = [
+    "RULES_FILES",
+    "RulesError",
+    "build_rules",
+    "clear_cache",
+    "default_rules_dir",
+    "load_raw_rules",
+    "load_rules",
+    "rules_hash",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +60,11 @@ RULES_FILES: tuple[str, ...] = (
     "carrier_rights.toml",
     "linehaul.toml",
     "handling.toml",
+    "capacity.toml",
+    "emissions.toml",
 )
+#: Files that may carry their own ``[sources.*]`` table besides ``sources.toml``.
+_LOCAL_SOURCES: tuple[str, ...] = ("capacity.toml", "emissions.toml")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -113,15 +130,64 @@ def load_rules(path: str | Path | None = None) -> Rules:
 def clear_cache() -> None:
     """Forget every loaded rules set (e.g. after editing a rules directory in place)."""
     _load_cached.cache_clear()
+    _raw_cached.cache_clear()
+
+
+def load_raw_rules(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """The rules files as parsed TOML, before validation (a fresh deep copy each call).
+
+    Scenarios edit this form and hand it to :func:`build_rules`, so that an override is
+    validated exactly like the shipped files.
+
+    Parameters
+    ----------
+    path
+        A rules directory; ``None`` for the packaged rules.
+
+    Returns
+    -------
+    dict
+        File name → parsed TOML table.
+    """
+    key = _PACKAGE_ORIGIN if path is None else str(Path(path).resolve())
+    return copy.deepcopy(_raw_cached(key))
+
+
+def build_rules(raw: Mapping[str, dict[str, Any]], *, origin: str) -> Rules:
+    """Validate and cross-check rules given as parsed TOML (see :func:`load_raw_rules`).
+
+    Raises
+    ------
+    RulesError
+        On the first problem found, naming the file, the key path and the reason.
+    """
+    return _build(raw, origin=origin)
+
+
+def rules_hash(raw: Mapping[str, Any] | None = None) -> str:
+    """SHA-256 (hex) of rules in parsed-TOML form: the rules version results record.
+
+    Parameters
+    ----------
+    raw
+        Parsed rules (see :func:`load_raw_rules`); ``None`` for the packaged rules.
+    """
+    data = _raw_cached(_PACKAGE_ORIGIN) if raw is None else raw
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _raw_cached(key: str) -> dict[str, dict[str, Any]]:
+    base: Traversable | Path = default_rules_dir() if key == _PACKAGE_ORIGIN else Path(key)
+    if isinstance(base, Path) and not base.is_dir():
+        raise RulesError(str(base), "", "rules directory not found")
+    return {name: _read_toml(base, name) for name in RULES_FILES}
 
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(key: str) -> Rules:
-    base: Traversable | Path = default_rules_dir() if key == _PACKAGE_ORIGIN else Path(key)
-    if isinstance(base, Path) and not base.is_dir():
-        raise RulesError(str(base), "", "rules directory not found")
-    raw = {name: _read_toml(base, name) for name in RULES_FILES}
-    rules = _build(raw, origin=key)
+    rules = _build(_raw_cached(key), origin=key)
     log.debug(
         "loaded rules from %s: %d posts, %d agreements, %d carrier rights",
         key,
@@ -147,12 +213,12 @@ def _read_toml(base: Traversable | Path, name: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 def _build(raw: Mapping[str, dict[str, Any]], *, origin: str) -> Rules:
     sources_file = _validate(
-        "sources.toml", SourcesFile, _with_keys(raw["sources.toml"], "sources")
+        "sources.toml", SourcesFile, _with_keys(copy.deepcopy(raw["sources.toml"]), "sources")
     )
     catalogue = {key: src.model_dump() for key, src in sources_file.sources.items()}
 
     resolved = {
-        name: _resolve_sources(name, copy.deepcopy(raw[name]), catalogue)
+        name: _resolve_sources(name, copy.deepcopy(raw[name]), _catalogue(name, raw, catalogue))
         for name in RULES_FILES[1:]
     }
     posts_raw = _merge_shared_closures(_with_keys(resolved["border_posts.toml"], "posts"))
@@ -163,6 +229,8 @@ def _build(raw: Mapping[str, dict[str, Any]], *, origin: str) -> Rules:
     rights = _validate("carrier_rights.toml", CarrierRightsFile, resolved["carrier_rights.toml"])
     linehaul = _validate("linehaul.toml", LinehaulFile, resolved["linehaul.toml"])
     handling = _validate("handling.toml", HandlingFile, resolved["handling.toml"])
+    capacity = _validate("capacity.toml", CapacityFile, resolved["capacity.toml"])
+    emissions = _validate("emissions.toml", EmissionsFile, resolved["emissions.toml"])
 
     rules = Rules(
         origin=origin,
@@ -172,9 +240,25 @@ def _build(raw: Mapping[str, dict[str, Any]], *, origin: str) -> Rules:
         carrier_rights=rights,
         linehaul=linehaul,
         handling=handling,
+        capacity=capacity,
+        emissions=emissions,
     )
     _cross_check(rules)
     return rules
+
+
+def _catalogue(
+    name: str, raw: Mapping[str, dict[str, Any]], catalogue: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The sources a file may cite: ``sources.toml`` plus the file's own ``[sources]``."""
+    local = raw[name].get("sources") if name in _LOCAL_SOURCES else None
+    if not isinstance(local, dict):
+        return catalogue
+    merged = dict(catalogue)
+    for key, entry in local.items():
+        if isinstance(entry, dict):
+            merged[key] = {**entry, "key": key}
+    return merged
 
 
 def _with_keys(data: dict[str, Any], table: str) -> dict[str, Any]:
@@ -306,6 +390,15 @@ def _cross_check(rules: Rules) -> None:
                 posts[post].countries,
                 right.countries,
             )
+
+    if rules.capacity is not None:
+        for key, cap in rules.capacity.posts.items():
+            known("capacity.toml", f"posts.{key}", key, posts, "border post")
+            for mode in ("road", "rail"):
+                if getattr(cap, mode) is not None and mode not in posts[key].modes:
+                    raise RulesError(
+                        "capacity.toml", f"posts.{key}.{mode}", f"{key} has no {mode} crossing"
+                    )
 
     for i, transload in enumerate(rules.carrier_rights.transloads):
         here = f"transloads[{i}]"

@@ -27,7 +27,9 @@ from geodata.schema import GAUGES_MM
 
 __all__ = [
     "BASES",
+    "CAPACITY_UNITS",
     "COUNTRIES",
+    "EMISSION_FACTORS",
     "MODES",
     "UNITS",
     "WEEKDAYS",
@@ -35,13 +37,17 @@ __all__ = [
     "AgreementsFile",
     "BorderPostsFile",
     "BorderQuantity",
+    "CapacityFile",
     "CarrierRight",
     "CarrierRightsFile",
     "Closure",
     "CountryLevel",
     "DatedFact",
     "Defaults",
+    "DelayFunction",
     "DirectionFigures",
+    "EmissionFactor",
+    "EmissionsFile",
     "Fee",
     "FerryRoute",
     "HandlingFile",
@@ -51,6 +57,7 @@ __all__ = [
     "PermitGrant",
     "PortHandling",
     "Post",
+    "PostCapacity",
     "Quantity",
     "RailFacts",
     "RailFigures",
@@ -114,6 +121,15 @@ UNITS: tuple[str, ...] = (
     "trucks/day",
     "wagonloads/week",
     "Mt/yr",
+    "wagons/day",
+    "t/day",
+    "t/truck",
+    "t/box",
+    "TEU/truck",
+    "USD/t",
+    "days/yr",
+    "kg CO2e/t-km",
+    "USD/truck-h",
 )
 
 #: Weekday names used by schedules, Monday first (``datetime.date.weekday()`` order).
@@ -1069,6 +1085,107 @@ class SourcesFile(_Frozen):
 
 
 # --------------------------------------------------------------------------------------------
+# Capacity and emissions
+# --------------------------------------------------------------------------------------------
+#: Unit of a border post's capacity per mode.
+CAPACITY_UNITS: Mapping[str, str] = MappingProxyType({"road": "trucks/day", "rail": "t/day"})
+
+
+class PostCapacity(_Frozen):
+    """Two-way throughput capacity of one border post, per mode."""
+
+    road: Quantity | None = None
+    rail: Quantity | None = None
+
+    @model_validator(mode="after")
+    def _check_units(self) -> PostCapacity:
+        for mode, unit in CAPACITY_UNITS.items():
+            q: Quantity | None = getattr(self, mode)
+            if q is not None and (q.unit != unit or q.value <= 0):
+                raise ValueError(f"{mode} capacity must be a positive {unit!r}, not {q.unit!r}")
+        if self.road is None and self.rail is None:
+            raise ValueError("a capacity entry needs 'road' or 'rail'")
+        return self
+
+
+class DelayFunction(_Provenance):
+    """Delay at a capacitated post: a queueing delay (``queue``) or BPR (``bpr``)."""
+
+    function: Literal["queue", "bpr"]
+    period_hours: Quantity
+    alpha: Quantity
+    beta: Quantity
+    waiting_costs: FrozenMap[str, Quantity] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> DelayFunction:
+        for name in ("alpha", "beta"):
+            q: Quantity = getattr(self, name)
+            if q.unit != "ratio" or q.value <= 0:
+                raise ValueError(f"{name} must be a positive 'ratio'")
+        if self.period_hours.unit != "h" or self.period_hours.value <= 0:
+            raise ValueError("period_hours must be a positive number of 'h'")
+        for name, q in self.waiting_costs.items():
+            if q.unit != "USD/truck-h":
+                raise ValueError(f"waiting_costs.{name} must be in 'USD/truck-h'")
+        return self
+
+    @property
+    def waiting_cost_per_hour(self) -> float:
+        """Sum of the waiting costs, USD per truck-hour (cargo value of time excluded)."""
+        return float(sum(q.value for q in self.waiting_costs.values()))
+
+
+class CapacityFile(_Frozen):
+    """``capacity.toml``: post capacities and the delay function."""
+
+    schema_version: Literal[1]
+    sources: FrozenMap[str, Source] = Field(default_factory=dict)
+    delay: DelayFunction
+    posts: FrozenMap[PostKey, PostCapacity] = Field(default_factory=dict)
+
+
+class EmissionFactor(Quantity):
+    """A well-to-wheel emission factor of one mode, kg CO2e per tonne-km of cargo."""
+
+    name: NonEmpty
+
+    @model_validator(mode="after")
+    def _check_factor_unit(self) -> EmissionFactor:
+        if self.unit != "kg CO2e/t-km":
+            raise ValueError(f"an emission factor must be in 'kg CO2e/t-km', not {self.unit!r}")
+        return self
+
+
+#: Emission factors every emissions file must give.
+EMISSION_FACTORS: tuple[str, ...] = ("road", "rail_diesel", "rail_electric", "sea", "ferry")
+
+
+class EmissionsFile(_Frozen):
+    """``emissions.toml``: emission factors per mode and cargo weight per box."""
+
+    schema_version: Literal[1]
+    method: NonEmpty
+    sources: FrozenMap[str, Source] = Field(default_factory=dict)
+    cargo_tonnes: FrozenMap[Literal["20ft", "40ft"], Quantity]
+    factors: FrozenMap[str, EmissionFactor]
+    rail_traction: FrozenMap[Iso3, Literal["rail_diesel", "rail_electric"]] = Field(
+        default_factory=dict
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> EmissionsFile:
+        missing = sorted(set(EMISSION_FACTORS) - set(self.factors))
+        if missing:
+            raise ValueError(f"factors needs {', '.join(missing)}")
+        for box in ("20ft", "40ft"):
+            q = self.cargo_tonnes.get(box)
+            if q is None or q.unit != "t/box" or q.value <= 0:
+                raise ValueError(f"cargo_tonnes.{box} must be a positive 't/box'")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
 # All rules
 # --------------------------------------------------------------------------------------------
 class Rules(_Frozen):
@@ -1087,6 +1204,8 @@ class Rules(_Frozen):
     carrier_rights: CarrierRightsFile
     linehaul: LinehaulFile
     handling: HandlingFile
+    capacity: CapacityFile | None = None
+    emissions: EmissionsFile | None = None
 
     @property
     def posts(self) -> Mapping[str, Post]:
@@ -1095,7 +1214,8 @@ class Rules(_Frozen):
 
     def iter_quantities(self) -> Iterator[tuple[str, Quantity]]:
         """Every quantity in the rules with its dotted path (for audits and tests)."""
-        for name in ("border_posts", "agreements", "carrier_rights", "linehaul", "handling"):
+        names = ("border_posts", "agreements", "carrier_rights", "linehaul", "handling")
+        for name in (*names, "capacity", "emissions"):
             yield from _iter_quantities(getattr(self, name), name)
 
 

@@ -4,6 +4,7 @@ calibration against published trips, and bills that add up."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 
 import numpy as np
@@ -287,3 +288,50 @@ def test_route_to_geodataframe(planner: Planner) -> None:
     assert gdf["distance_km"].sum() == pytest.approx(r.distance_km, abs=0.01 * len(r.legs))
     assert set(gdf["mode"]) == {leg.mode for leg in r.legs}
     assert "<div" in r._repr_html_()
+
+
+@pytest.mark.parametrize("objective", ["cost", "time"])
+@pytest.mark.parametrize("modes", [None, ("road", "sea")])
+def test_compiled_search_equals_scipy_dijkstra_on_the_costed_graph(
+    planner, objective, modes
+) -> None:
+    """Regression check of the compiled engine (A* with landmarks from the second query on)
+    against the engine it replaced, scipy's Dijkstra on the same costed graph: the same
+    optimum and, by road (no tie between starting on a train and a road-rail transfer at
+    the origin), the same cost, hours and km of the path."""
+    from scipy.sparse.csgraph import dijkstra
+
+    from routing import best_path
+
+    sh = Shipment("UZB", dt.date(2025, 6, 1))
+    pairs = [("Tashkent", "Karachi"), ("Dushanbe", "IRBND"), ("Osh", "Karachi")]
+    pairs += [("Astana", "PKBQM"), ("Samarkand", "AEJEA")]
+    for origin, destination in pairs:
+        o, dests, model, node_modes, _ = planner._prepare(
+            origin, destination, objective, modes, False, sh
+        )
+        g = planner.graph(model, objective)
+        src, src_w = planner._ends(model, o, node_modes, objective, start=True)
+        dst, dst_w, _ = planner._ends_many(model, dests, node_modes, objective)
+        dist, pred = dijkstra(g.matrix, indices=src, return_predecessors=True)
+        total = np.asarray(src_w)[:, None] + dist[:, dst] + np.asarray(dst_w)[None, :]
+        i, j = np.unravel_index(np.argmin(total), total.shape)
+        nodes = [int(dst[j])]
+        while pred[i, nodes[-1]] >= 0:
+            nodes.append(int(pred[i, nodes[-1]]))
+        ref_arcs = [g.arc(b, a)[0] for a, b in itertools.pairwise(nodes)]
+        a = model.arcs
+        weight = a["cost"] if objective == "cost" else a["hours"]
+        for _ in range(2):  # plain Dijkstra first, then A* with the graph's landmarks
+            p = best_path(g, src, src_w, dst, dst_w)
+            assert p.cost == pytest.approx(float(total[i, j]), rel=1e-9)
+            arcs = list(p.edges)
+            entry = min(w for s, w in zip(src, src_w, strict=True) if s == p.nodes[0])
+            exit_ = min(w for s, w in zip(dst, dst_w, strict=True) if s == p.nodes[-1])
+            assert entry + float(weight[arcs].sum()) + exit_ == pytest.approx(p.cost, rel=1e-9)
+            if modes is None:
+                continue
+            for col in ("cost", "hours", "km"):
+                assert float(a[col][arcs].sum()) == pytest.approx(
+                    float(a[col][ref_arcs].sum()), rel=1e-9
+                ), (origin, destination, col)

@@ -63,7 +63,7 @@ def test_search_by_kind_and_country(index) -> None:
     ports = index.search(kind="port", country="PAK")
     assert {"karachi-port", "port-qasim", "gwadar-port"} <= {p.key for p in ports}
     borders = index.search(kind="border")
-    assert len(borders) == 20
+    assert len(borders) == 23
     assert all(p.kind == "border" for p in borders)
     with pytest.raises(InvalidInputError):
         index.search(kind="airport")

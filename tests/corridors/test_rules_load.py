@@ -46,7 +46,7 @@ def test_packaged_rules_load_and_are_cached() -> None:
     first = load_rules()
     assert load_rules() is first
     assert first.origin.startswith("package:")
-    assert len(first.posts) == 20
+    assert len(first.posts) == 23
 
 
 def test_a_copy_loads_like_the_package(rules_copy: Path) -> None:

@@ -1,0 +1,155 @@
+#!/usr/bin/env python
+"""Benchmark many scenarios × many OD pairs: full rebuild against re-costing only what changed.
+
+Scenarios are drawn at random (seeded) over three sweep parameters — Torkham's and Chaman's
+mean crossing hours (0–120 h) and a road-rate factor (0.9–1.3) — on the baseline.  Each
+scenario is routed on a matrix of OD pairs (6 CAR cities × 5 seaports = 30 by default) with
+the generalized objective.  Side by side in one run:
+
+* **full rebuild**: apply the scenario, build a new planner (cost models and graphs from
+  scratch) and run the matrix — what a scenario costs without incremental re-costing;
+* **re-costed**: the baseline's cost models re-costed in place for the changed posts and road
+  rates (:mod:`corridors.scenarios.recost`), graphs rebuilt, then the matrix;
+* **parallel**: the re-costed path over all scenarios on a process pool of all cores, wall
+  clock, projected to 1,000 scenarios.
+
+It reports and does not judge (exit 0 when a target is missed).  ``--quick`` is a smoke run.
+
+Usage::
+
+    python bench/bench_scenarios.py                    # 40 scenarios, 30 OD pairs
+    python bench/bench_scenarios.py --scenarios 1000   # the issue's full size
+    python bench/bench_scenarios.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from _machine import describe
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from corridors.planner import Planner  # noqa: E402
+from corridors.scenarios import apply_scenario, load_scenario  # noqa: E402
+from corridors.scenarios.sweep import _planner_for, derived_scenario, parse_parameter  # noqa: E402
+
+ORIGINS = ("Tashkent", "Almaty", "Bishkek", "Dushanbe", "Ashgabat", "Termez")
+DESTINATIONS = ("Karachi", "Port Qasim", "Gwadar", "Bandar Abbas", "Chabahar")
+PARAMETERS = ("post:torkham.hours", "post:chaman.hours", "tariff:road")
+RANGES = ((0.0, 120.0), (0.0, 120.0), (0.9, 1.3))
+DEPARTURE = dt.date(2025, 6, 1)
+TARGET_S = 60.0  # 1,000 scenarios × 30 OD pairs on 2 cores
+OUTPUT = REPO / "bench" / "results" / "scenarios.md"
+
+
+def draws(n: int, seed: int) -> list[tuple[float, ...]]:
+    rng = np.random.default_rng(seed)
+    cols = [rng.uniform(lo, hi, n) for lo, hi in RANGES]
+    return [tuple(float(c[i]) for c in cols) for i in range(n)]
+
+
+def run_one(args: tuple[tuple[float, ...], tuple[str, ...], tuple[str, ...], bool]) -> float:
+    """One scenario's matrix; returns the seconds it took (in the worker)."""
+    values, origins, destinations, incremental = args
+    t0 = time.perf_counter()
+    base = load_scenario("baseline")
+    sc = derived_scenario(base, [parse_parameter(p) for p in PARAMETERS], values)
+    applied = apply_scenario(sc)
+    if incremental:
+        planner = _planner_for(base, sc, applied)
+    else:
+        planner = Planner(applied.network, applied.rules)
+    rows = planner.matrix(origins, destinations, objective="generalized", departure=DEPARTURE)
+    assert len(rows) == len(origins) * len(destinations)
+    return time.perf_counter() - t0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scenarios", type=int, default=40, help="scenarios in the parallel run")
+    ap.add_argument("--full", type=int, default=3, help="scenarios timed with a full rebuild")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="smoke run (3 scenarios, 2 × 2 pairs)")
+    ap.add_argument("--output", type=Path, default=None)
+    a = ap.parse_args(argv)
+    origins, destinations = ORIGINS, DESTINATIONS
+    if a.quick:
+        a.scenarios, a.full, origins, destinations = 3, 1, ORIGINS[:2], DESTINATIONS[:2]
+    machine = describe(("numpy", "scipy", "corridors", "dask", "distributed"))
+    values = draws(a.scenarios, a.seed)
+    pairs = len(origins) * len(destinations)
+
+    # warm the baseline planner and its cost models (outside every timer)
+    t0 = time.perf_counter()
+    run_one((values[0], origins, destinations, True))
+    warm = time.perf_counter() - t0
+
+    full = [run_one((v, origins, destinations, False)) for v in values[: a.full]]
+    inc = [run_one((v, origins, destinations, True)) for v in values[: max(a.full, 3)]]
+
+    t0 = time.perf_counter()
+    with cf.ProcessPoolExecutor(max_workers=a.workers) as pool:
+        per = list(pool.map(run_one, [(v, origins, destinations, True) for v in values]))
+    wall = time.perf_counter() - t0
+    projected = wall / len(values) * 1000 * (30 / pairs)
+
+    med_full, med_inc = statistics.median(full), statistics.median(inc)
+    lines = [
+        "# Scenario benchmark",
+        "",
+        f"Generated by `bench/bench_scenarios.py` on "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; "
+        f"{len(values)} scenarios × {pairs} OD pairs ({len(origins)} origins × "
+        f"{len(destinations)} ports), parameters {', '.join(PARAMETERS)} drawn uniformly "
+        f"(seed {a.seed}), departure {DEPARTURE}, generalized objective"
+        + (" — **quick smoke run**" if a.quick else "")
+        + ".",
+        "",
+        "## Hardware and software",
+        "",
+        *[f"- **{k}:** {v}" for k, v in machine],
+        "",
+        "## Results",
+        "",
+        "| what | median | n |",
+        "|---|--:|--:|",
+        f"| first scenario in a fresh process (loads, baseline cost models) | {warm:.2f} s | 1 |",
+        f"| one scenario, full rebuild (apply + new cost models + matrix) | {med_full:.2f} s "
+        f"| {len(full)} |",
+        f"| one scenario, re-costed in place (apply + re-cost + matrix) | {med_inc:.2f} s "
+        f"| {len(inc)} |",
+        f"| ↳ speed-up of re-costing | {med_full / med_inc:.1f}× | |",
+        f"| {len(values)} scenarios on {a.workers} worker process(es), wall clock | {wall:.1f} s "
+        f"| {len(values)} |",
+        f"| ↳ per scenario in the workers (median) | {statistics.median(per):.2f} s | |",
+        f"| **projected: 1,000 scenarios × 30 OD pairs** | **{projected:.0f} s** | |",
+        "",
+        f"Target (scenario issue): 1,000 scenarios × 30 OD pairs ≤ {TARGET_S:.0f} s on this "
+        f"2-core machine — {'met' if projected <= TARGET_S else '**not met**'} "
+        f"({projected / TARGET_S:.1f}× the target).",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    out = a.output or (None if a.quick else OUTPUT)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

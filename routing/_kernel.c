@@ -1,0 +1,673 @@
+/*
+ * Compiled search kernels of the routing package (built by setuptools at install).
+ *
+ * No numpy C API: arrays are passed through the buffer protocol, results are written into
+ * arrays the caller allocated (numpy in routing/_native.py checks dtypes and shapes).
+ *
+ *   dijkstra  Binary-heap Dijkstra on a CSR graph from several sources with entry costs to
+ *             several target sets with exit costs; stops when every set's best target is
+ *             final.  An optional consistent potential (A*) is read as hnode[node_of[v]].
+ *   trace     The arc positions of the path that ends at a state, from a predecessor array.
+ *   boa       The label loop of bi-objective A* (BOA*) for routing/pareto.py.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ buffers */
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} Buf;
+
+static int get_buf(PyObject *obj, Buf *b, const char *fmt, Py_ssize_t itemsize, int writable,
+                   const char *name) {
+    b->held = 0;
+    if (PyObject_GetBuffer(obj, &b->view,
+                           PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) <
+        0)
+        return -1;
+    b->held = 1;
+    const char *f = b->view.format ? b->view.format : "B";
+    if (f[0] == '<' || f[0] == '=' || f[0] == '@') f++;
+    int ok = b->view.itemsize == itemsize;
+    if (ok && fmt[0] == 'd') ok = f[0] == 'd';
+    if (ok && fmt[0] == 'i') ok = (f[0] == 'i' || f[0] == 'l' || f[0] == 'q');
+    if (ok && fmt[0] == 'b') ok = (f[0] == '?' || f[0] == 'b' || f[0] == 'B');
+    if (!ok) {
+        PyErr_Format(PyExc_TypeError, "%s: wrong dtype (%s, itemsize %zd)", name, f,
+                     b->view.itemsize);
+        PyBuffer_Release(&b->view);
+        b->held = 0;
+        return -1;
+    }
+    return 0;
+}
+
+static void rel(Buf *b) {
+    if (b->held) PyBuffer_Release(&b->view);
+    b->held = 0;
+}
+
+#define LEN(b, sz) ((b).view.len / (sz))
+
+/* ------------------------------------------------------------------ heap of (key, node) */
+
+/* Ties on the key are broken by the number of arcs (fewer first), so that among paths of
+ * equal weight the one with the fewest arcs is found (e.g. no needless transload). */
+typedef struct {
+    double key;
+    int64_t hops;
+    int64_t node;
+} HItem;
+
+typedef struct {
+    HItem *a;
+    Py_ssize_t n, cap;
+} Heap;
+
+static inline int h_less(const HItem *x, const HItem *y) {
+    return x->key < y->key || (x->key == y->key && x->hops < y->hops);
+}
+
+static int heap_push(Heap *h, double key, int64_t hops, int64_t node) {
+    if (h->n == h->cap) {
+        Py_ssize_t cap = h->cap ? 2 * h->cap : 1024;
+        HItem *a = realloc(h->a, (size_t)cap * sizeof(HItem));
+        if (!a) return -1;
+        h->a = a;
+        h->cap = cap;
+    }
+    HItem it = {key, hops, node};
+    Py_ssize_t i = h->n++;
+    while (i > 0) {
+        Py_ssize_t p = (i - 1) >> 1;
+        if (!h_less(&it, &h->a[p])) break;
+        h->a[i] = h->a[p];
+        i = p;
+    }
+    h->a[i] = it;
+    return 0;
+}
+
+static HItem heap_pop(Heap *h) {
+    HItem top = h->a[0];
+    HItem last = h->a[--h->n];
+    Py_ssize_t i = 0, n = h->n;
+    for (;;) {
+        Py_ssize_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && h_less(&h->a[c + 1], &h->a[c])) c++;
+        if (!h_less(&h->a[c], &last)) break;
+        h->a[i] = h->a[c];
+        i = c;
+    }
+    if (n) h->a[i] = last;
+    return top;
+}
+
+/* ------------------------------------------------------------------ potentials */
+
+/*
+ * ALT lower bound (A*, landmarks, triangle inequality) from state v to a set of target
+ * groups, read on the graph of groups: node_of[v] is v's group, lf[g * L + l] the distance
+ * from landmark l to group g and lb[g * L + l] from g to landmark l (INFINITY where none).
+ * Each term is a potential difference, so the bound is consistent; INFINITY where v provably
+ * cannot reach a target.  tgc[T] is the least exit cost at target group tg[T].
+ */
+#define HEUR_SHRINK (1.0 - 1e-9)
+
+typedef struct {
+    const int64_t *nof, *tg;
+    const double *lf, *lb, *tgc;
+    Py_ssize_t L, ntg;
+} Heur;
+
+static inline double heur(const Heur *H, int64_t v) {
+    Py_ssize_t L = H->L;
+    int64_t g = H->nof[v];
+    const double *fv = H->lf + g * L, *bv = H->lb + g * L;
+    double best = INFINITY;
+    for (Py_ssize_t T = 0; T < H->ntg; T++) {
+        const double *ft = H->lf + H->tg[T] * L, *bt = H->lb + H->tg[T] * L;
+        double h = 0.0;
+        for (Py_ssize_t l = 0; l < L; l++) {
+            double a = ft[l], b = fv[l];
+            if (a == INFINITY) {
+                if (b < INFINITY) {
+                    h = INFINITY;
+                    break;
+                }
+            } else if (b < INFINITY && a - b > h)
+                h = a - b;
+            double c = bv[l], e = bt[l];
+            if (e < INFINITY) {
+                if (c == INFINITY) {
+                    h = INFINITY;
+                    break;
+                }
+                if (c - e > h) h = c - e;
+            }
+        }
+        h += H->tgc[T];
+        if (h < best) best = h;
+    }
+    /* shrunk by a relative margin far above rounding, so that the potential stays
+     * consistent in floating point and the search exact to the last bit */
+    return best * HEUR_SHRINK;
+}
+
+/* ------------------------------------------------------------------ dijkstra */
+
+static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
+    PyObject *o_indptr, *o_head, *o_w, *o_src, *o_sc, *o_tgt, *o_tc, *o_tset, *o_heur, *o_dist,
+        *o_pred, *o_best;
+    Py_ssize_t n_sets;
+    double limit;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO", &o_indptr, &o_head, &o_w, &o_src, &o_sc, &o_tgt,
+                          &o_tc, &o_tset, &n_sets, &limit, &o_heur, &o_dist, &o_pred, &o_best))
+        return NULL;
+    Buf indptr = {0}, head = {0}, w = {0}, src = {0}, sc = {0}, tgt = {0}, tc = {0}, tset = {0},
+        nodeof = {0}, lf = {0}, lb = {0}, tg = {0}, tgc = {0}, dist = {0}, pred = {0}, best = {0};
+    PyObject *ret = NULL;
+    unsigned char *flag = NULL;
+    int64_t *hop = NULL;
+    Heap heap = {0};
+    double *setbest = NULL;
+    Heur H = {0};
+    if (get_buf(o_indptr, &indptr, "i", 8, 0, "indptr") || get_buf(o_head, &head, "i", 4, 0, "head") ||
+        get_buf(o_w, &w, "d", 8, 0, "w") || get_buf(o_src, &src, "i", 8, 0, "src") ||
+        get_buf(o_sc, &sc, "d", 8, 0, "sc") || get_buf(o_tgt, &tgt, "i", 8, 0, "tgt") ||
+        get_buf(o_tc, &tc, "d", 8, 0, "tc") || get_buf(o_tset, &tset, "i", 8, 0, "tset") ||
+        get_buf(o_dist, &dist, "d", 8, 1, "dist") || get_buf(o_pred, &pred, "i", 8, 1, "pred") ||
+        get_buf(o_best, &best, "i", 8, 1, "best"))
+        goto done;
+    int use_h = o_heur != Py_None;
+    Py_ssize_t n = LEN(indptr, 8) - 1, ns = LEN(src, 8), nt = LEN(tgt, 8);
+    if (use_h) {
+        PyObject *a, *b, *c, *e, *f;
+        if (!PyArg_ParseTuple(o_heur, "OOOOOn", &a, &b, &c, &e, &f, &H.L) ||
+            get_buf(a, &nodeof, "i", 8, 0, "node_of") || get_buf(b, &lf, "d", 8, 0, "lf") ||
+            get_buf(c, &lb, "d", 8, 0, "lb") || get_buf(e, &tg, "i", 8, 0, "tg") ||
+            get_buf(f, &tgc, "d", 8, 0, "tgc"))
+            goto done;
+        H.nof = nodeof.view.buf, H.lf = lf.view.buf, H.lb = lb.view.buf, H.tg = tg.view.buf;
+        H.tgc = tgc.view.buf, H.ntg = LEN(tg, 8);
+        Py_ssize_t n_groups = H.L > 0 ? LEN(lf, 8) / H.L : 0;
+        int bad = H.L < 1 || LEN(nodeof, 8) != n || LEN(tgc, 8) != H.ntg ||
+                  LEN(lb, 8) != LEN(lf, 8) || H.L * n_groups != LEN(lf, 8);
+        for (Py_ssize_t T = 0; !bad && T < H.ntg; T++) bad = H.tg[T] < 0 || H.tg[T] >= n_groups;
+        for (Py_ssize_t i = 0; !bad && i < n; i++) bad = H.nof[i] < 0 || H.nof[i] >= n_groups;
+        if (bad) {
+            PyErr_SetString(PyExc_ValueError, "dijkstra: inconsistent heuristic arrays");
+            goto done;
+        }
+    }
+    const int64_t *ip = indptr.view.buf;
+    const int32_t *hd = head.view.buf;
+    const double *wt = w.view.buf;
+    const int64_t *sv = src.view.buf, *tv = tgt.view.buf, *ts = tset.view.buf;
+    const double *scv = sc.view.buf, *tcv = tc.view.buf;
+    double *d = dist.view.buf;
+    int64_t *pr = pred.view.buf, *bt = best.view.buf;
+    if (LEN(dist, 8) != n || LEN(pred, 8) != n || LEN(best, 8) != n_sets || LEN(sc, 8) != ns ||
+        LEN(tc, 8) != nt || LEN(tset, 8) != nt || LEN(w, 8) != LEN(head, 4)) {
+        PyErr_SetString(PyExc_ValueError, "dijkstra: inconsistent array lengths");
+        goto done;
+    }
+    /* flag bit 1: settled, bit 2: a target */
+    flag = calloc((size_t)n + 1, 1);
+    hop = malloc(((size_t)n + 1) * sizeof(int64_t));
+    setbest = malloc(((size_t)n_sets + 1) * sizeof(double));
+    if (!flag || !hop || !setbest) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        d[i] = INFINITY;
+        pr[i] = -1;
+    }
+    for (Py_ssize_t s = 0; s < n_sets; s++) {
+        setbest[s] = INFINITY;
+        bt[s] = -1;
+    }
+    for (Py_ssize_t j = 0; j < nt; j++) {
+        if (tv[j] < 0 || tv[j] >= n || ts[j] < 0 || ts[j] >= n_sets) {
+            PyErr_SetString(PyExc_ValueError, "dijkstra: target out of range");
+            goto done;
+        }
+        flag[tv[j]] |= 2;
+    }
+    Py_ssize_t settled = 0, open_sets = n_sets;
+    double maxbest = INFINITY;
+    Py_BEGIN_ALLOW_THREADS;
+    for (Py_ssize_t i = 0; i < ns; i++) {
+        int64_t v = sv[i];
+        if (v < 0 || v >= n) continue;
+        if (scv[i] < d[v] && scv[i] <= limit) {
+            double hv = use_h ? heur(&H, v) : 0.0;
+            if (hv == INFINITY) continue;
+            d[v] = scv[i];
+            hop[v] = 0;
+            if (heap_push(&heap, scv[i] + hv, 0, v)) {
+                settled = -1;
+                break;
+            }
+        }
+    }
+    while (settled >= 0 && heap.n) {
+        HItem it = heap_pop(&heap);
+        int64_t v = it.node;
+        if (flag[v] & 1) continue;
+        if (n_sets && open_sets == 0 && it.key >= maxbest) break;
+        flag[v] |= 1;
+        settled++;
+        double dv = d[v];
+        if (flag[v] & 2) {
+            int changed = 0;
+            for (Py_ssize_t j = 0; j < nt; j++) {
+                if (tv[j] != v) continue;
+                double tot = dv + tcv[j];
+                int64_t s = ts[j];
+                if (tot < setbest[s]) {
+                    if (setbest[s] == INFINITY) open_sets--;
+                    setbest[s] = tot;
+                    bt[s] = j;
+                    changed = 1;
+                }
+            }
+            if (changed && open_sets == 0) {
+                maxbest = -INFINITY;
+                for (Py_ssize_t s = 0; s < n_sets; s++)
+                    if (setbest[s] > maxbest) maxbest = setbest[s];
+                /* the next pops may still improve a set whose best is above their key */
+            }
+        }
+        for (int64_t a = ip[v]; a < ip[v + 1]; a++) {
+            int64_t u = hd[a];
+            if (flag[u] & 1) continue;
+            double nd = dv + wt[a];
+            int64_t nh = hop[v] + 1;
+            if ((nd < d[u] || (nd == d[u] && nh < hop[u])) && nd <= limit) {
+                double hu = 0.0;
+                if (use_h) {
+                    hu = heur(&H, u);
+                    if (hu == INFINITY) continue;
+                }
+                d[u] = nd;
+                hop[u] = nh;
+                pr[u] = a;
+                if (heap_push(&heap, nd + hu, nh, u)) {
+                    settled = -1;
+                    break;
+                }
+            }
+        }
+    }
+    if (settled >= 0)
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (!(flag[i] & 1)) {
+                d[i] = INFINITY;
+                pr[i] = -1;
+            }
+    Py_END_ALLOW_THREADS;
+    if (settled < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    ret = PyLong_FromSsize_t(settled);
+done:
+    free(flag);
+    free(hop);
+    free(setbest);
+    free(heap.a);
+    rel(&indptr), rel(&head), rel(&w), rel(&src), rel(&sc), rel(&tgt), rel(&tc), rel(&tset);
+    rel(&nodeof), rel(&lf), rel(&lb), rel(&tg), rel(&tgc), rel(&dist), rel(&pred), rel(&best);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ trace */
+
+static PyObject *k_trace(PyObject *self, PyObject *args) {
+    PyObject *o_pred, *o_tail;
+    long long v;
+    if (!PyArg_ParseTuple(args, "OOL", &o_pred, &o_tail, &v)) return NULL;
+    Buf pred = {0}, tail = {0};
+    PyObject *out = NULL;
+    if (get_buf(o_pred, &pred, "i", 8, 0, "pred") || get_buf(o_tail, &tail, "i", 8, 0, "tail"))
+        goto done;
+    const int64_t *pr = pred.view.buf, *tl = tail.view.buf;
+    Py_ssize_t n = LEN(pred, 8), m = LEN(tail, 8), len = 0;
+    if (v < 0 || v >= n) {
+        PyErr_SetString(PyExc_ValueError, "trace: state out of range");
+        goto done;
+    }
+    for (int64_t x = v; pr[x] >= 0; x = tl[pr[x]]) {
+        if (pr[x] >= m || ++len > n) {
+            PyErr_SetString(PyExc_ValueError, "trace: broken predecessor array");
+            goto done;
+        }
+    }
+    out = PyList_New(len);
+    if (!out) goto done;
+    Py_ssize_t i = len;
+    for (int64_t x = v; pr[x] >= 0; x = tl[pr[x]]) {
+        PyObject *a = PyLong_FromLongLong(pr[x]);
+        if (!a) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, --i, a);
+    }
+done:
+    rel(&pred), rel(&tail);
+    return out;
+}
+
+/* walk(pred, next_of, v): positions pred[v], pred[next_of[pred[v]]], ... until -1, in walk
+ * order (for a reverse search, whose predecessors point forward along the path). */
+static PyObject *k_walk(PyObject *self, PyObject *args) {
+    PyObject *o_pred, *o_next;
+    long long v;
+    if (!PyArg_ParseTuple(args, "OOL", &o_pred, &o_next, &v)) return NULL;
+    Buf pred = {0}, nxt = {0};
+    PyObject *out = NULL;
+    if (get_buf(o_pred, &pred, "i", 8, 0, "pred") || get_buf(o_next, &nxt, "i", 8, 0, "next_of"))
+        goto done;
+    const int64_t *pr = pred.view.buf, *nx = nxt.view.buf;
+    Py_ssize_t n = LEN(pred, 8), m = LEN(nxt, 8);
+    if (v < 0 || v >= n) {
+        PyErr_SetString(PyExc_ValueError, "walk: state out of range");
+        goto done;
+    }
+    out = PyList_New(0);
+    if (!out) goto done;
+    Py_ssize_t len = 0;
+    for (int64_t x = v; pr[x] >= 0; x = nx[pr[x]]) {
+        if (pr[x] >= m || nx[pr[x]] < 0 || nx[pr[x]] >= n || ++len > n) {
+            PyErr_SetString(PyExc_ValueError, "walk: broken predecessor array");
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyObject *a = PyLong_FromLongLong(pr[x]);
+        if (!a || PyList_Append(out, a) < 0) {
+            Py_XDECREF(a);
+            Py_CLEAR(out);
+            goto done;
+        }
+        Py_DECREF(a);
+    }
+done:
+    rel(&pred), rel(&nxt);
+    return out;
+}
+
+/* ------------------------------------------------------------------ BOA* */
+
+typedef struct {
+    double f1, f2;
+    int64_t lid;
+} LItem;
+
+typedef struct {
+    LItem *a;
+    Py_ssize_t n, cap;
+} LHeap;
+
+static inline int l_less(const LItem *x, const LItem *y) {
+    if (x->f1 != y->f1) return x->f1 < y->f1;
+    if (x->f2 != y->f2) return x->f2 < y->f2;
+    return x->lid < y->lid;
+}
+
+static int lheap_push(LHeap *h, LItem it) {
+    if (h->n == h->cap) {
+        Py_ssize_t cap = h->cap ? 2 * h->cap : 1024;
+        LItem *a = realloc(h->a, (size_t)cap * sizeof(LItem));
+        if (!a) return -1;
+        h->a = a;
+        h->cap = cap;
+    }
+    Py_ssize_t i = h->n++;
+    while (i > 0) {
+        Py_ssize_t p = (i - 1) >> 1;
+        if (!l_less(&it, &h->a[p])) break;
+        h->a[i] = h->a[p];
+        i = p;
+    }
+    h->a[i] = it;
+    return 0;
+}
+
+static LItem lheap_pop(LHeap *h) {
+    LItem top = h->a[0];
+    LItem last = h->a[--h->n];
+    Py_ssize_t i = 0, n = h->n;
+    for (;;) {
+        Py_ssize_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && l_less(&h->a[c + 1], &h->a[c])) c++;
+        if (!l_less(&h->a[c], &last)) break;
+        h->a[i] = h->a[c];
+        i = c;
+    }
+    if (n) h->a[i] = last;
+    return top;
+}
+
+typedef struct {
+    int64_t state, arc, parent;
+    double g1, g2;
+} Label;
+
+typedef struct {
+    Label *a;
+    Py_ssize_t n, cap;
+} Labels;
+
+static int labels_add(Labels *L, int64_t state, int64_t arc, int64_t parent, double g1,
+                      double g2) {
+    if (L->n == L->cap) {
+        Py_ssize_t cap = L->cap ? 2 * L->cap : 4096;
+        Label *a = realloc(L->a, (size_t)cap * sizeof(Label));
+        if (!a) return -1;
+        L->a = a;
+        L->cap = cap;
+    }
+    Label *x = &L->a[L->n++];
+    x->state = state, x->arc = arc, x->parent = parent, x->g1 = g1, x->g2 = g2;
+    return 0;
+}
+
+/*
+ * boa(indptr, head, w1, w2, arc_id, h1, h2, src, sc1, sc2, tgt, tc1, tc2,
+ *     bound1, bound2, max_labels, eps)
+ * -> (found, labels, complete) with found a list of (nodes, arcs, g1, g2).
+ * The expansion order, the pruning and the tie-breaking are those of the Python loop it
+ * replaces: labels in lexicographic order of (f1, f2, label id).
+ */
+static PyObject *k_boa(PyObject *self, PyObject *args) {
+    PyObject *o_indptr, *o_head, *o_w1, *o_w2, *o_arc, *o_h1, *o_h2, *o_src, *o_sc1, *o_sc2,
+        *o_tgt, *o_tc1, *o_tc2;
+    double bound1, bound2, eps;
+    Py_ssize_t max_labels;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOddnd", &o_indptr, &o_head, &o_w1, &o_w2, &o_arc,
+                          &o_h1, &o_h2, &o_src, &o_sc1, &o_sc2, &o_tgt, &o_tc1, &o_tc2, &bound1,
+                          &bound2, &max_labels, &eps))
+        return NULL;
+    Buf indptr = {0}, head = {0}, w1 = {0}, w2 = {0}, arc = {0}, h1 = {0}, h2 = {0}, src = {0},
+        sc1 = {0}, sc2 = {0}, tgt = {0}, tc1 = {0}, tc2 = {0};
+    PyObject *ret = NULL, *found_list = NULL;
+    unsigned char *is_t = NULL;
+    double *g2min = NULL;
+    LHeap heap = {0};
+    Labels L = {0};
+    int64_t *found = NULL;
+    Py_ssize_t n_found = 0;
+    if (get_buf(o_indptr, &indptr, "i", 8, 0, "indptr") || get_buf(o_head, &head, "i", 4, 0, "head") ||
+        get_buf(o_w1, &w1, "d", 8, 0, "w1") || get_buf(o_w2, &w2, "d", 8, 0, "w2") ||
+        get_buf(o_arc, &arc, "i", 8, 0, "arc") || get_buf(o_h1, &h1, "d", 8, 0, "h1") ||
+        get_buf(o_h2, &h2, "d", 8, 0, "h2") || get_buf(o_src, &src, "i", 8, 0, "src") ||
+        get_buf(o_sc1, &sc1, "d", 8, 0, "sc1") || get_buf(o_sc2, &sc2, "d", 8, 0, "sc2") ||
+        get_buf(o_tgt, &tgt, "i", 8, 0, "tgt") || get_buf(o_tc1, &tc1, "d", 8, 0, "tc1") ||
+        get_buf(o_tc2, &tc2, "d", 8, 0, "tc2"))
+        goto done;
+    const int64_t *ip = indptr.view.buf, *aid = arc.view.buf, *sv = src.view.buf,
+                  *tv = tgt.view.buf;
+    const int32_t *hd = head.view.buf;
+    const double *c1v = w1.view.buf, *c2v = w2.view.buf, *h1v = h1.view.buf, *h2v = h2.view.buf;
+    const double *s1 = sc1.view.buf, *s2 = sc2.view.buf, *t1 = tc1.view.buf, *t2 = tc2.view.buf;
+    Py_ssize_t n = LEN(indptr, 8) - 1, ns = LEN(src, 8), nt = LEN(tgt, 8);
+    if (LEN(h1, 8) != n || LEN(h2, 8) != n || LEN(sc1, 8) != ns || LEN(sc2, 8) != ns ||
+        LEN(tc1, 8) != nt || LEN(tc2, 8) != nt || LEN(arc, 8) != LEN(head, 4) ||
+        LEN(w1, 8) != LEN(head, 4) || LEN(w2, 8) != LEN(head, 4)) {
+        PyErr_SetString(PyExc_ValueError, "boa: inconsistent array lengths");
+        goto done;
+    }
+    const int64_t goal = n;
+    is_t = calloc((size_t)n + 1, 1);
+    g2min = malloc(((size_t)n + 1) * sizeof(double));
+    found = malloc(((size_t)nt + 16) * sizeof(int64_t));
+    if (!is_t || !g2min || !found) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < nt; j++) {
+        if (tv[j] < 0 || tv[j] >= n) {
+            PyErr_SetString(PyExc_ValueError, "boa: target out of range");
+            goto done;
+        }
+        is_t[tv[j]] = 1;
+    }
+    for (Py_ssize_t i = 0; i <= n; i++) g2min[i] = INFINITY;
+    Py_ssize_t found_cap = nt + 16;
+    int oom = 0, complete = 1;
+    double best_goal = INFINITY;
+    Py_BEGIN_ALLOW_THREADS;
+    for (Py_ssize_t i = 0; i < ns && !oom; i++) {
+        int64_t s = sv[i];
+        double f1 = s1[i] + h1v[s], f2 = s2[i] + h2v[s];
+        if (f1 <= bound1 && f2 <= bound2) {
+            LItem it = {f1, f2, L.n};
+            if (labels_add(&L, s, -1, -1, s1[i], s2[i]) || lheap_push(&heap, it)) oom = 1;
+        }
+    }
+    while (!oom && heap.n) {
+        LItem it = lheap_pop(&heap);
+        Label lab = L.a[it.lid];
+        int64_t v = lab.state;
+        double g1 = lab.g1, g2 = lab.g2;
+        if (v == goal) {
+            if (g2 * eps < best_goal) {
+                best_goal = g2;
+                if (n_found == found_cap) {
+                    found_cap *= 2;
+                    int64_t *f = realloc(found, (size_t)found_cap * sizeof(int64_t));
+                    if (!f) {
+                        oom = 1;
+                        break;
+                    }
+                    found = f;
+                }
+                found[n_found++] = it.lid;
+            }
+            continue;
+        }
+        if (g2 >= g2min[v] || it.f2 * eps >= best_goal) continue;
+        g2min[v] = g2;
+        for (int64_t a = ip[v]; a < ip[v + 1]; a++) {
+            int64_t t = hd[a];
+            double th1 = h1v[t], th2 = h2v[t];
+            if (!(th1 < INFINITY && th2 < INFINITY)) continue;
+            double n2 = g2 + c2v[a];
+            if (n2 >= g2min[t]) continue;
+            double nf2 = n2 + th2;
+            if (nf2 > bound2 || nf2 * eps >= best_goal) continue;
+            double n1 = g1 + c1v[a];
+            double nf1 = n1 + th1;
+            if (nf1 > bound1) continue;
+            LItem ni = {nf1, nf2, L.n};
+            if (labels_add(&L, t, aid[a], it.lid, n1, n2) || lheap_push(&heap, ni)) {
+                oom = 1;
+                break;
+            }
+        }
+        if (!oom && is_t[v]) {
+            for (Py_ssize_t j = 0; j < nt; j++) {
+                if (tv[j] != v) continue;
+                double n1 = g1 + t1[j], n2 = g2 + t2[j];
+                if (n1 <= bound1 && n2 <= bound2 && n2 * eps < best_goal) {
+                    LItem ni = {n1, n2, L.n};
+                    if (labels_add(&L, goal, -1, it.lid, n1, n2) || lheap_push(&heap, ni)) {
+                        oom = 1;
+                        break;
+                    }
+                }
+            }
+        }
+        if (L.n > max_labels) {
+            complete = 0;
+            break;
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    if (oom) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    found_list = PyList_New(n_found);
+    if (!found_list) goto done;
+    for (Py_ssize_t f = 0; f < n_found; f++) {
+        const Label *gl = &L.a[found[f]];
+        Py_ssize_t len = 0;
+        for (int64_t i = gl->parent; i >= 0; i = L.a[i].parent) len++;
+        PyObject *nodes = PyList_New(len), *arcs = PyList_New(len ? len - 1 : 0);
+        if (!nodes || !arcs) {
+            Py_XDECREF(nodes), Py_XDECREF(arcs);
+            goto done;
+        }
+        Py_ssize_t k = len, ka = len - 1;
+        for (int64_t i = gl->parent; i >= 0; i = L.a[i].parent) {
+            PyList_SET_ITEM(nodes, --k, PyLong_FromLongLong(L.a[i].state));
+            if (L.a[i].arc >= 0) PyList_SET_ITEM(arcs, --ka, PyLong_FromLongLong(L.a[i].arc));
+        }
+        PyObject *tup = Py_BuildValue("(NNdd)", nodes, arcs, gl->g1, gl->g2);
+        if (!tup) goto done;
+        PyList_SET_ITEM(found_list, f, tup);
+    }
+    ret = Py_BuildValue("(Onn)", found_list, L.n, (Py_ssize_t)complete);
+done:
+    Py_XDECREF(found_list);
+    free(is_t);
+    free(g2min);
+    free(found);
+    free(heap.a);
+    free(L.a);
+    rel(&indptr), rel(&head), rel(&w1), rel(&w2), rel(&arc), rel(&h1), rel(&h2), rel(&src);
+    rel(&sc1), rel(&sc2), rel(&tgt), rel(&tc1), rel(&tc2);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ module */
+
+static PyMethodDef methods[] = {
+    {"dijkstra", k_dijkstra, METH_VARARGS,
+     "dijkstra(indptr, head, w, src, sc, tgt, tc, tset, n_sets, limit, heur, dist, pred, best)"
+     " -> settled; heur is None or (node_of, lf, lb, target_groups, exit_costs, L)"},
+    {"trace", k_trace, METH_VARARGS, "trace(pred, tail, v) -> list of arc positions"},
+    {"walk", k_walk, METH_VARARGS, "walk(pred, next_of, v) -> list of positions, in walk order"},
+    {"boa", k_boa, METH_VARARGS,
+     "boa(indptr, head, w1, w2, arc, h1, h2, src, sc1, sc2, tgt, tc1, tc2, bound1, bound2, "
+     "max_labels, eps) -> (found, labels, complete)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_kernel",
+                                       "Compiled search kernels of the routing package.", -1,
+                                       methods};
+
+PyMODINIT_FUNC PyInit__kernel(void) { return PyModule_Create(&moduledef); }

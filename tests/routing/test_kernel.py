@@ -1,0 +1,137 @@
+"""The compiled kernel: A* with landmarks, backward searches and the BOA* loop give the
+answers of plain Dijkstra (scipy) on the same weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import dijkstra
+
+from geodata.errors import NoRouteError
+from routing import CostedGraph, best_path, best_paths
+
+edge_lists = st.lists(
+    st.tuples(
+        st.integers(0, 14),
+        st.integers(0, 14),
+        st.booleans(),
+        st.floats(0, 50, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=50,
+)
+
+
+def _graph(n: int, edges, groups: np.ndarray | None) -> tuple[CostedGraph, np.ndarray]:
+    u, v, oneway, w = (np.array(x) for x in zip(*edges, strict=True))
+    g = CostedGraph(n, u, v, oneway.astype(bool), w.astype(float), groups=groups)
+    return g, w.astype(float)
+
+
+def _reference(g: CostedGraph, src, sc, tgt, tc) -> float:
+    """Least entry + path + exit cost by scipy's one-to-all Dijkstra from each source."""
+    if not g.n_arcs:
+        best = np.inf
+        for s, c in zip(src, sc, strict=True):
+            for t, x in zip(tgt, tc, strict=True):
+                if s == t:
+                    best = min(best, c + x)
+        return best
+    dist = np.atleast_2d(dijkstra(g.matrix, directed=True, indices=list(src)))
+    # the matrix stores zero weights as 1e-12: negligible against the tolerance below
+    return float((np.asarray(sc)[:, None] + dist[:, list(tgt)] + np.asarray(tc)[None, :]).min())
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(2, 15), edges=edge_lists, data=st.data())
+def test_astar_with_landmarks_equals_dijkstra(n, edges, data) -> None:
+    edges = [(a % n, b % n, o, w) for a, b, o, w in edges if a % n != b % n]
+    if not edges:
+        return
+    n_groups = data.draw(st.integers(1, n))
+    groups = np.array(data.draw(st.lists(st.integers(0, n_groups - 1), min_size=n, max_size=n)))
+    g, w = _graph(n, edges, groups)
+    src = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3))
+    tgt = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3))
+    sc = data.draw(st.lists(st.floats(0, 20), min_size=len(src), max_size=len(src)))
+    tc = data.draw(st.lists(st.floats(0, 20), min_size=len(tgt), max_size=len(tgt)))
+    expected = _reference(g, src, sc, tgt, tc)
+    g.heuristic(np.array(tgt), np.array(tc), build=True)  # landmarks from the first query on
+    for _ in range(2):
+        if not np.isfinite(expected):
+            with pytest.raises(NoRouteError):
+                best_path(g, src, sc, tgt, tc)
+            continue
+        p = best_path(g, src, sc, tgt, tc)
+        assert p.cost == pytest.approx(expected, abs=1e-9)
+        assert p.nodes[0] in src and p.nodes[-1] in tgt
+        # the reported cost is the entry cost, the arcs and the exit cost
+        entry = min(c for s, c in zip(src, sc, strict=True) if s == p.nodes[0])
+        exit_ = min(c for t, c in zip(tgt, tc, strict=True) if t == p.nodes[-1])
+        walked = sum(g.arc(a, b)[2] for a, b in zip(p.nodes, p.nodes[1:], strict=False))
+        assert entry + walked + exit_ == pytest.approx(p.cost, abs=1e-9)
+        assert sum(w[e] for e in p.edges) == pytest.approx(walked, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 15), edges=edge_lists, data=st.data())
+def test_backward_search_equals_forward_searches(n, edges, data) -> None:
+    edges = [(a % n, b % n, o, w) for a, b, o, w in edges if a % n != b % n]
+    if not edges:
+        return
+    g, _ = _graph(n, edges, None)
+    tgt = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3)))
+    tc = np.array(data.draw(st.lists(st.floats(0, 20), min_size=len(tgt), max_size=len(tgt))))
+    sets = []
+    for _ in range(data.draw(st.integers(1, 4))):
+        s = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3)))
+        s = s[~np.isin(s, tgt)]  # zero-arc paths are the forward search's business
+        c = np.array(data.draw(st.lists(st.floats(0, 20), min_size=len(s), max_size=len(s))))
+        sets.append((s, c))
+    back = g.search_to(tgt, tc, sets)
+    for (s, c), p in zip(sets, back, strict=True):
+        fwd = best_paths(g, s, c, [(tgt, tc)])[0] if len(s) else None
+        if fwd is None:
+            assert p is None
+            continue
+        assert p is not None
+        assert p.cost == pytest.approx(fwd.cost, abs=1e-9)
+        assert p.nodes[0] in s and p.nodes[-1] in tgt
+        walked = sum(g.arc(a, b)[2] for a, b in zip(p.nodes, p.nodes[1:], strict=False))
+        entry = c[s == p.nodes[0]].min()
+        exit_ = tc[tgt == p.nodes[-1]].min()
+        assert entry + walked + exit_ == pytest.approx(p.cost, abs=1e-9)
+
+
+def test_ties_prefer_fewer_arcs() -> None:
+    # 0 -> 3 directly (weight 2) and 0 -> 1 -> 2 -> 3 (weights 1, 0, 1): equal weight
+    u, v = np.array([0, 1, 2, 0]), np.array([1, 2, 3, 3])
+    g = CostedGraph(4, u, v, np.ones(4, bool), np.array([1.0, 0.0, 1.0, 2.0]))
+    assert best_path(g, [0], [0.0], [3], [0.0]).nodes == (0, 3)
+
+
+def test_distances_match_scipy(network) -> None:
+    g = CostedGraph(
+        network.n_nodes, network.edge_u, network.edge_v, network.edge_oneway,
+        network.edge_length_km,
+    )  # fmt: skip
+    src = [int(network.edge_u[0]), int(network.edge_v[100])]
+    dist, pred, origin = g.distances(src)
+    ref = dijkstra(g.matrix, indices=src, min_only=True)
+    fin = np.isfinite(ref)
+    assert np.array_equal(fin, np.isfinite(dist))
+    assert np.allclose(dist[fin], ref[fin], rtol=0, atol=1e-6)
+    # every predecessor is on a shortest path (ties may pick another one than scipy)
+    has = np.flatnonzero(pred >= 0)[::50]
+    step = np.array([g.arc(int(pred[b]), int(b))[2] for b in has])
+    assert np.allclose(dist[pred[has]] + step, dist[has], rtol=0, atol=1e-6)
+    assert set(np.unique(origin[fin])) <= set(src)
+
+
+def test_the_kernel_loads_from_a_checkout_or_an_installed_copy() -> None:
+    from routing import _native
+
+    kernel = _native.load()
+    assert {"dijkstra", "trace", "walk", "boa"} <= set(dir(kernel))
