@@ -13,16 +13,16 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from geodata.errors import InvalidInputError, UnknownPlaceError
 from geodata.geo import haversine_km, unit_vectors
 from geodata.network import Network
+
+if TYPE_CHECKING:  # scipy is imported where it is used (about 0.5 s of cold start)
+    from scipy.spatial import cKDTree
 from geodata.schema import NODE_MODES, PLACE_KINDS
 
 __all__ = ["Place", "PlaceIndex", "parse_latlon"]
@@ -197,6 +197,9 @@ class PlaceIndex:
     @cached_property
     def _major(self) -> np.ndarray:
         """Mask of nodes in a major connected component of their own mode."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         net = self.network
         same = net.node_mode[net.edge_u] == net.node_mode[net.edge_v]
         n = net.n_nodes
@@ -216,6 +219,8 @@ class PlaceIndex:
 
     @cached_property
     def _trees(self) -> dict[str, tuple[np.ndarray, cKDTree]]:
+        from scipy.spatial import cKDTree
+
         net = self.network
         out = {}
         for mode in ("road", "rail"):

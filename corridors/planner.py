@@ -11,18 +11,18 @@ import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from corridors.bill import Bill, itemise
-from corridors.costing import TRAVEL_MODES, CostModel
+from corridors.costing import ARC_KINDS, TRAVEL_MODES, CostModel
 from corridors.emissions import with_emissions
 from corridors.places import Place, PlaceIndex
-from corridors.rules import Rules, load_rules
+from corridors.rules import Rules, load_rules, next_opening, post_open, tir_available
 from corridors.shipment import Shipment
 from corridors.timing import DEFAULT_DRAWS, reliability
 from geodata.errors import InvalidInputError, NoRouteError, UnknownPlaceError
@@ -34,6 +34,15 @@ from routing import BiCriteriaGraph, CostedGraph, Path, alternatives, best_path
 __all__ = ["OBJECTIVES", "TRAVEL_MODES", "Leg", "Planner", "Route", "route"]
 
 OBJECTIVES = ("cost", "time", "generalized", "distance")
+#: The largest ``max_transshipments`` accepted (each allowed one is a copy of the state
+#: graph in the layered search).
+MAX_TRANSSHIPMENTS = 6
+#: Arc kinds that are a transshipment (the bill's :meth:`~corridors.bill.Bill.transshipments`).
+_TRANSFER_KINDS = ("transload", "gauge_change", "terminal", "port")
+#: Arc kinds the bill groups into line-haul items.
+_HAUL_KINDS = [ARC_KINDS.index(x) for x in ("linehaul", "sea", "ferry")]
+#: Threads for a matrix's searches (the compiled kernel releases the GIL).
+_MATRIX_THREADS = 2
 #: A leg endpoint takes the name of a place whose node is within this distance, km.
 _NAME_RADIUS_KM = 15.0
 
@@ -206,7 +215,9 @@ class Planner:
         self._node_names: dict[int, str] = {}  # node -> name of a place near it
 
     @cached_property
-    def _place_tree(self) -> tuple[list[Place], cKDTree]:
+    def _place_tree(self) -> tuple[list[Place], Any]:
+        from scipy.spatial import cKDTree
+
         named = [p for p in self.places.places if p.kind != "border"]
         return named, cKDTree(
             unit_vectors(np.array([p.lon for p in named]), np.array([p.lat for p in named]))
@@ -266,9 +277,21 @@ class Planner:
         return Avoid(frozenset(countries), frozenset(posts), frozenset(nodes))
 
     def graph(self, model: CostModel, objective: str) -> CostedGraph:
-        """The searchable graph of a cost model for one objective (cached)."""
+        """The searchable graph of a cost model for one objective (cached).
+
+        A model re-costed from a base model (:func:`corridors.scenarios.recost.recost`
+        sets ``model.base_model``; same states and arcs, other costs and hours) gets the
+        base model's graph with new weights (:meth:`routing.CostedGraph.with_weights`),
+        which shares the CSR structure instead of rebuilding it; the base graph is built
+        once if it is not cached yet.
+        """
         # cached on the model itself, so a graph lives exactly as long as its model
         cache: dict[str, Any] = model.__dict__.setdefault("searchable", {})
+        base = model.__dict__.get("base_model")
+        if objective not in cache and base is not None and base.arcs["src"] is model.arcs["src"]:
+            cache[objective] = self.graph(base, objective).with_weights(
+                self._weights(model, objective, model.arcs)
+            )
         if objective not in cache:
             a = model.arcs
             cache[objective] = CostedGraph(
@@ -309,6 +332,7 @@ class Planner:
         include_planned: bool,
         shipment: Shipment | None,
         avoid: Iterable[str] = (),
+        regime: str | None = None,
     ) -> tuple[Place, list[Place], CostModel, tuple[str, ...], str]:
         """Validate the query, resolve the places and get the cost model.
 
@@ -319,6 +343,10 @@ class Planner:
             raise InvalidInputError(
                 f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}"
             )
+        if regime is not None and regime != "tir":
+            raise InvalidInputError(f"unknown regime {regime!r}; the only one is tir")
+        if regime == "tir" and shipment is not None and not shipment.tir:
+            raise InvalidInputError("regime tir needs a shipment under TIR (not --no-tir)")
         mode_set = frozenset(modes) if modes is not None else frozenset(TRAVEL_MODES)
         bad = sorted(mode_set - set(TRAVEL_MODES))
         if bad or not mode_set:
@@ -340,8 +368,31 @@ class Planner:
                     [f"{pl.name} has no node of mode {allowed}"],
                 )
         shipment = shipment or self.default_shipment(o)
-        model = self.model(shipment, mode_set, include_planned, self.parse_avoid(avoid))
+        av = self.parse_avoid(avoid)
+        if regime == "tir":
+            av = dataclasses.replace(av, posts=av.posts | self.non_tir_posts(shipment.departure))
+        model = self.model(shipment, mode_set, include_planned, av)
         return o, dests, model, node_modes, allowed
+
+    def non_tir_posts(self, day: dt.date) -> frozenset[str]:
+        """Border posts where a TIR transport cannot cross on ``day``: one of the two
+        countries is not a TIR party operational then (:func:`corridors.rules.tir_available`);
+        a country the rules do not cover (e.g. RUS) counts as not operational."""
+        net = self.network
+        border = np.flatnonzero(net.edge_mode == EDGE_MODES.index("border"))
+        ok: dict[int, bool] = {}
+        out = set()
+        for e in border.tolist():
+            for node in (int(net.edge_u[e]), int(net.edge_v[e])):
+                c = int(net.node_country[node])
+                if c not in ok:
+                    try:
+                        ok[c] = tir_available(net.countries[c], day, rules=self.rules)[0]
+                    except InvalidInputError:  # a country the rules do not cover
+                        ok[c] = False
+                if not ok[c]:
+                    out.add(net.strings[net.edge_post[e]])
+        return frozenset(out)
 
     def _destinations(self, text: str, node_modes: tuple[str, ...]) -> list[Place]:
         m = re.fullmatch(r"\s*port:\s*(\*|[A-Za-z]{3})\s*", text or "")
@@ -381,13 +432,17 @@ class Planner:
         seed: int = 0,
         avoid: Iterable[str] = (),
         via: Sequence[str] = (),
+        max_transshipments: int | None = None,
+        regime: str | None = None,
     ) -> Route:
-        """Find the best route between two places; see :func:`route`."""
+        """Find the best route between two places; see :func:`route` and :meth:`routes`."""
         return self.routes(
             origin,
             destination,
             avoid=avoid,
             via=via,
+            max_transshipments=max_transshipments,
+            regime=regime,
             objective=objective,
             modes=modes,
             include_planned=include_planned,
@@ -414,21 +469,71 @@ class Planner:
         seed: int = 0,
         avoid: Iterable[str] = (),
         via: Sequence[str] = (),
+        max_transshipments: int | None = None,
+        regime: str | None = None,
+        alternative_draws: int = 0,
     ) -> list[Route]:
         """The best route and up to ``k - 1`` genuinely different alternatives.
 
         Alternatives share at most ``max_overlap`` of their length with any better one
         (penalty method, :func:`routing.alternatives`); each is labelled by what makes it
-        different from the best (border posts, port, modes).
+        different from the best (border posts, port, modes).  The best route gets
+        ``draws`` Monte Carlo draws (its ``reliability``); alternatives get
+        ``alternative_draws`` (default none: their ``reliability`` is empty).
+
+        Parameters
+        ----------
+        max_transshipments
+            If given (>= 0), only routes with at most this many transshipments: truck
+            transloads, gauge changes, road–rail terminal lifts (loading on or off rail at
+            the origin or destination included) and port handling, i.e. the items of
+            :meth:`corridors.bill.Bill.transshipments`.  Exact: the search runs on a layered
+            copy of the state graph (one layer per count, transfer arcs lead one layer up;
+            see :meth:`_layered`), so the result is the best route under the limit.
+        regime
+            ``"tir"``: only routes whose every border crossing is legal under TIR, i.e.
+            both countries are TIR parties operational on the departure date
+            (:func:`corridors.rules.tir_available`).  ``Shipment.tir`` alone does not
+            imply this (it only sets the TIR crossing figures and carrier rights); the
+            shipment must move under TIR.
+
+        Raises
+        ------
+        InvalidInputError
+            For a bad ``max_transshipments``, ``regime`` or ``alternative_draws``, or
+            ``via`` with alternatives or with ``max_transshipments``.
         """
+        if max_transshipments is not None and (
+            not isinstance(max_transshipments, int)
+            or isinstance(max_transshipments, bool)
+            or not 0 <= max_transshipments <= MAX_TRANSSHIPMENTS
+        ):
+            raise InvalidInputError(
+                f"max_transshipments must be an integer from 0 to {MAX_TRANSSHIPMENTS}, "
+                f"not {max_transshipments!r}"
+            )
+        if not isinstance(alternative_draws, int) or alternative_draws < 0:
+            raise InvalidInputError(
+                f"alternative_draws must be a non-negative integer, not {alternative_draws!r}"
+            )
         o, dests, model, node_modes, allowed = self._prepare(
-            origin, destination, objective, modes, include_planned, shipment, avoid
+            origin, destination, objective, modes, include_planned, shipment, avoid, regime
         )
         g = self.graph(model, objective)
         src, src_w = self._ends(model, o, node_modes, objective, start=True)
         dst, dst_w, owner = self._ends_many(model, dests, node_modes, objective)
         d_name = dests[0] if len(dests) == 1 else None
+        seg = None
+        if max_transshipments is not None and via:
+            raise InvalidInputError("--via cannot be combined with --max-transshipments")
         try:
+            if max_transshipments is not None:
+                g, arc_of, src, src_w, dst, dst_w = self._layered(
+                    model, objective, max_transshipments, src, src_w, dst, dst_w
+                )
+                if not src or not dst:  # e.g. rail ends with no transshipment allowed
+                    raise NoRouteError("no start or end within the limit")
+                seg = self._segments(model)[arc_of]
             if via:
                 if k != 1:
                     raise InvalidInputError("--via gives one route; use it without --alternatives")
@@ -448,11 +553,27 @@ class Planner:
                     dst_w,
                     k=k,
                     max_overlap=max_overlap,
-                    lengths=model.arcs["km"],
-                    segments=self._segments(model),
+                    lengths=model.arcs["km"] if seg is None else model.arcs["km"][arc_of],
+                    segments=self._segments(model) if seg is None else seg,
                 )
         except NoRouteError:
-            raise self._no_route(o, d_name or _group_place(destination), model, allowed) from None
+            no = self._no_route(o, d_name or _group_place(destination), model, allowed)
+            if max_transshipments is not None:
+                no = NoRouteError(
+                    f"{no}; none with at most {max_transshipments} transshipment(s)", no.reasons
+                )
+            raise no from None
+        if max_transshipments is not None:  # back from the layered copy to the model
+            n = model.n_states
+            paths = [
+                Path(
+                    tuple(x % n for x in p.nodes),
+                    tuple(int(arc_of[e]) for e in p.edges),
+                    p.forward,
+                    p.cost,
+                )
+                for p in paths
+            ]
         out = [
             self._make_route(
                 model,
@@ -463,12 +584,75 @@ class Planner:
                 p.nodes[0],
                 p.nodes[-1],
                 deadline=deadline,
-                draws=draws,
+                draws=draws if i == 0 else alternative_draws,
                 seed=seed,
             )
-            for p in paths
+            for i, p in enumerate(paths)
         ]
         return _label_differences(out)
+
+    def _layered(
+        self,
+        model: CostModel,
+        objective: str,
+        limit: int,
+        src: list[int],
+        src_w: list[float],
+        dst: list[int],
+        dst_w: list[float],
+    ) -> tuple[CostedGraph, np.ndarray, list[int], list[float], list[int], list[float]]:
+        """The state graph copied ``limit + 1`` times, one copy per transshipments made so
+        far: a transfer arc (transload, gauge change, terminal, port handling) leads from
+        copy ``c`` to copy ``c + 1``, every other arc stays in its copy (cached per model,
+        objective and limit).  Starting on rail counts the loading lift, ending on rail the
+        unloading one.  Returns the graph, the model arc of each of its edges, and the
+        start and end states in its numbering."""
+        cache: dict[Any, Any] = model.__dict__.setdefault("searchable", {})
+        key = ("layered", objective, limit)
+        n = model.n_states
+        if key not in cache:
+            a = model.arcs
+            w = self._weights(model, objective, a)
+            kinds = [ARC_KINDS.index(x) for x in _TRANSFER_KINDS]
+            up = np.isin(a["kind"], kinds)
+            stay, move = np.flatnonzero(~up), np.flatnonzero(up)
+            us: list[np.ndarray] = []
+            vs: list[np.ndarray] = []
+            arc_of: list[np.ndarray] = []
+            for c in range(limit + 1):
+                us.append(a["src"][stay] + c * n)
+                vs.append(a["dst"][stay] + c * n)
+                arc_of.append(stay)
+                if c < limit:
+                    us.append(a["src"][move] + c * n)
+                    vs.append(a["dst"][move] + (c + 1) * n)
+                    arc_of.append(move)
+            u, v, arcs = np.concatenate(us), np.concatenate(vs), np.concatenate(arc_of)
+            g = CostedGraph(
+                n * (limit + 1),
+                u,
+                v,
+                np.ones(len(u), dtype=bool),
+                w[arcs],
+                groups=np.tile(model.state_nodes, limit + 1),
+            )
+            cache[key] = (g, arcs)
+        g, arcs = cache[key]
+        rail_end = model.n_road_states + model.n_rail_states
+
+        def on_rail(s: int) -> int:
+            return int(model.n_road_states <= s < rail_end)
+
+        s2 = [s for s in src if on_rail(s) <= limit]
+        s2w = [w for s, w in zip(src, src_w, strict=True) if on_rail(s) <= limit]
+        s2 = [s + on_rail(s) * n for s in s2]
+        d2: list[int] = []
+        d2w: list[float] = []
+        for s, w in zip(dst, dst_w, strict=True):
+            for c in range(limit + 1 - on_rail(s)):
+                d2.append(s + c * n)
+                d2w.append(w)
+        return g, arcs, s2, s2w, d2, d2w
 
     def pareto(
         self,
@@ -537,10 +721,18 @@ class Planner:
         shipment: Shipment | None = None,
         departure: dt.date | None = None,
     ) -> list[dict[str, Any]]:
-        """Cost, time and distance for every origin × destination, one search per origin.
+        """Cost, time and distance for every origin × destination.
 
         Each origin uses ``shipment``, or by default a truck of its own country departing
         ``departure`` (today).  Unreachable pairs have ``None`` values and the reason.
+        The origins that share a shipment share a cost model; per model, whichever is
+        fewer: one A* search per origin towards all destinations
+        (:meth:`routing.CostedGraph.paths_to_sets`), or one backward search per
+        destination towards all origins (:meth:`routing.CostedGraph.search_to`, on a few
+        threads).  Each cell gets only its totals (:meth:`totals`, equal to the route's
+        bill), not a full route with legs, geometry and draws.  Where two paths cost the
+        same, the one a search meets first is taken, so a cell's km or posts may differ
+        from :meth:`route`'s on such a tie; its cost does not.
 
         Raises
         ------
@@ -554,20 +746,30 @@ class Planner:
         node_modes = _node_modes(mode_set)
         dests = [self.places.resolve(x, modes=node_modes) for x in destinations]
         origs = [self.places.resolve(x, modes=node_modes) for x in origins]
-        # One backward search per destination and cost model (the origins that share a
-        # shipment share a model), instead of one forward search per origin; each cell then
-        # gets its bill only (no legs, geometry or draws).
         shipments = [shipment or self.default_shipment(o, departure) for o in origs]
         cells: dict[tuple[int, int], Path | None] = {}
         groups: dict[Shipment, list[int]] = {}
         for i, sh in enumerate(shipments):
             groups.setdefault(sh, []).append(i)
+        jobs: list[tuple[CostedGraph, np.ndarray, np.ndarray, list[Any], list[int], int]] = []
         for sh, members in groups.items():
             model = self.model(sh, mode_set, include_planned)
             g = self.graph(model, objective)
             starts = [
                 self._ends(model, origs[i], node_modes, objective, start=True) for i in members
             ]
+            if len(members) <= len(dests):  # fewer origins: one A* search per origin
+                ends = [self._ends(model, d, node_modes, objective, start=False) for d in dests]
+                sets = [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in ends]
+                rows_of = g.paths_to_sets(
+                    [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in starts],
+                    sets,
+                )
+                for i, row in zip(members, rows_of, strict=True):
+                    for j, d in enumerate(dests):
+                        same = origs[i].key == d.key
+                        cells[(i, j)] = None if same or not starts[members.index(i)][0] else row[j]
+                continue
             for j, d in enumerate(dests):
                 ask = [i for i, (src, _) in zip(members, starts, strict=True) if src]
                 ask = [i for i in ask if origs[i].key != d.key]
@@ -579,16 +781,26 @@ class Planner:
                 if not dst:
                     continue
                 by_member = dict(zip(members, starts, strict=True))
-                found = g.search_to(
-                    np.asarray(dst, dtype=np.int64),
-                    np.asarray(dst_w, dtype=np.float64),
-                    [
-                        (np.asarray(by_member[i][0], dtype=np.int64), np.asarray(by_member[i][1]))
-                        for i in ask
-                    ],
+                sets = [
+                    (np.asarray(by_member[i][0], dtype=np.int64), np.asarray(by_member[i][1]))
+                    for i in ask
+                ]
+                jobs.append(
+                    (
+                        g,
+                        np.asarray(dst, dtype=np.int64),
+                        np.asarray(dst_w, dtype=np.float64),
+                        sets,
+                        ask,
+                        j,
+                    )
                 )
-                for i, p in zip(ask, found, strict=True):
-                    cells[(i, j)] = p
+        # the compiled searches release the GIL: run them on a few threads
+        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), _MATRIX_THREADS))) as pool:
+            results = list(pool.map(lambda jb: jb[0].search_to(jb[1], jb[2], jb[3]), jobs))
+        for (*_, ask, j), found in zip(jobs, results, strict=True):
+            for i, p in zip(ask, found, strict=True):
+                cells[(i, j)] = p
         for i, o in enumerate(origs):
             sh = shipments[i]
             model = self.model(sh, mode_set, include_planned)
@@ -609,25 +821,99 @@ class Planner:
                         reason="same place" if d.key == o.key else "no route",
                     )
                 else:
-                    arcs = list(p.edges)
-                    bill = itemise(
-                        model,
-                        arcs,
-                        o,
-                        d,
-                        self._name_of,
-                        start_state=p.nodes[0],
-                        end_state=p.nodes[-1],
-                    )
+                    cost, hours, km, posts = self.totals(model, p.edges, p.nodes[0], p.nodes[-1])
                     row.update(
-                        cost_usd=round(bill.cost_usd, 2),
-                        hours=round(bill.hours, 3),
-                        distance_km=round(self._legs_km(model, arcs), 3),
-                        border_posts="; ".join(c["name"] for c in bill.border_crossings()),
+                        cost_usd=round(cost, 2),
+                        hours=round(hours, 3),
+                        distance_km=round(km, 3),
+                        border_posts="; ".join(posts),
                         reason="",
                     )
                 rows.append(row)
         return rows
+
+    def totals(
+        self, model: CostModel, arcs: Sequence[int], start: int, end: int
+    ) -> tuple[float, float, float, list[str]]:
+        """Cost (USD), door-to-door hours, km and border posts of a path of ``model``'s arcs,
+        without building its bill or legs.
+
+        Equal to the :class:`Route` of the same path (``cost_usd``, ``hours``,
+        ``distance_km`` and the names of ``bill.border_crossings()``): the items of
+        :func:`corridors.bill.itemise` are summed in the same order and grouping, and the
+        waits at shut posts come from the same walk of the clock; the labels, details and
+        geometry are skipped.
+        """
+        net, a, sh = model.network, model.arcs, model.shipment
+        hd = model.rules.handling
+        lift = hd.terminals["road_rail"]
+        arr = np.asarray(arcs, dtype=np.int64)
+        kind = a["kind"][arr]
+        e = a["edge"][arr]
+        node, smode, tag = model.describe_states(a["src"][arr])
+        # the bill tells port from sea states by their node's mode
+        smode = np.where(smode == 2, 2 + net.node_mode[node].astype(np.int64), smode)
+        haul = np.isin(kind, _HAUL_KINDS)
+        ee = np.where(e >= 0, e, 0)
+        key = np.stack([kind, net.edge_mode[ee], net.edge_country[ee], smode, tag])
+        new = np.ones(len(arr), dtype=bool)
+        new[1:] = ~haul[1:] | ~haul[:-1] | (key[:, 1:] != key[:, :-1]).any(axis=0)
+        starts = np.flatnonzero(new).tolist()
+        bounds = zip(starts, [*starts[1:], len(arr)], strict=True)
+        costs: list[float] = []
+        hours: list[float] = []
+        posts: list[str] = []
+        lift_cost = lift.cost.value * model.boxes
+        rail = model.n_road_states, model.n_road_states + model.n_rail_states
+        clock = sh.departure_time()
+        if rail[0] <= start < rail[1]:
+            costs.append(lift_cost)
+            hours.append(lift.hours.value)
+            clock += dt.timedelta(hours=lift.hours.value)
+        cost_col, hours_col = a["cost"], a["hours"]
+        border = ARC_KINDS.index("border")
+        for i0, i1 in bounds:
+            if haul[i0]:
+                c, h = float(cost_col[arr[i0:i1]].sum()), float(hours_col[arr[i0:i1]].sum())
+            else:
+                i = int(arr[i0])
+                c, h = float(cost_col[i]), float(hours_col[i])
+                if kind[i0] == border:
+                    note = model.notes[int(a["info"][i])] if a["info"][i] >= 0 else {}
+                    edge = int(e[i0])
+                    posts.append(note.get("post", net.strings[net.edge_post[edge]]))
+                    post_key = note.get("post_key")
+                    if post_key:
+                        wait, clock = self._wait(model, i, edge, post_key, clock)
+                        if wait is not None:
+                            costs.append(0.0)
+                            hours.append(wait)
+            costs.append(c)
+            hours.append(h)
+            clock += dt.timedelta(hours=h)
+        if rail[0] <= end < rail[1]:
+            costs.append(lift_cost)
+            hours.append(lift.hours.value)
+        if sh.tir and posts:
+            costs.append(hd.regimes["tir"].items["carnet_price"].value)
+        return float(sum(costs)), float(sum(hours)), self._legs_km(model, arr), posts
+
+    @staticmethod
+    def _wait(
+        model: CostModel, arc: int, edge: int, post_key: str, clock: dt.datetime
+    ) -> tuple[float | None, dt.datetime]:
+        """The wait at a shut post reached at ``clock`` (None when open) and the clock after
+        it, as :func:`corridors.bill.itemise` finds them."""
+        net = model.network
+        fc = net.countries[net.node_country[net.edge_u[edge]]]
+        tc = net.countries[net.node_country[net.edge_v[edge]]]
+        direction = f"{fc}->{tc}"
+        mode = model.describe_state(int(model.arcs["src"][arc]))[1]
+        status = post_open(post_key, direction, clock, mode=mode, rules=model.rules)
+        if status.open:
+            return None, clock
+        opening = next_opening(post_key, direction, clock, mode=mode, rules=model.rules)
+        return (opening - clock) / dt.timedelta(hours=1), opening
 
     def _ends_many(
         self, model: CostModel, places: list[Place], node_modes: tuple[str, ...], objective: str

@@ -8,12 +8,15 @@ candidates are penalised too, so the search moves on.  Overlap is the share of t
 candidate's length (``lengths``, e.g. km) that lies on segments an accepted route uses.
 
 Every search is one run of the compiled kernel (:meth:`routing.CostedGraph.search`) from
-the sources with their entry costs, stopping at the best target; on a graph with groups it
-is A* with the graph's landmark potential, which penalties (they only raise weights) keep
-consistent.  The penalised weights are one private copy of the graph's arc weights (arc
-``p`` of the CSR), so each round only rescales a few entries.  From the second round on,
-the penalised cost of any earlier candidate bounds the new optimum, which limits how far
-the search spreads.
+the sources with their entry costs, stopping at the best target, as A*.  The first round
+uses the graph's landmark potential.  From the second round on, the penalised cost of any
+earlier candidate bounds the new optimum, and the potential is the exact distance to a
+target on the graph of groups of the *penalised* weights, searched only up to that bound
+(:meth:`routing.CostedGraph.group_potential`; a group beyond it cannot be on a better
+path): the penalties then steer the potential too, so a penalised round settles a few
+thousand states instead of a large share of the graph.  The penalised weights are one
+private copy of the graph's arc weights (arc ``p`` of the CSR), and of its graph of
+groups' weights, so each round only rescales a few entries.
 """
 
 from __future__ import annotations
@@ -244,7 +247,8 @@ def _overlap(cand: _Candidate, kept: _Candidate) -> float:
 
 
 class _PenalisedSearch:
-    """The graph with a private, rescalable copy of its arc weights."""
+    """The graph with a private, rescalable copy of its arc weights, and of the weights of
+    its graph of groups (kept equal to the cheapest penalised arc between two groups)."""
 
     def __init__(
         self, graph: CostedGraph, src: np.ndarray, sc: np.ndarray, tgt: np.ndarray, tc: np.ndarray
@@ -252,17 +256,31 @@ class _PenalisedSearch:
         self.graph = graph
         self.src, self.sc = src, sc
         self.w = graph._w.copy()  # penalised weights, in the graph's arc (CSR) order
-        # Penalties only raise weights, so the A* potential of the true weights stays a
-        # consistent lower bound for every round.
-        self.heuristic = graph.heuristic(tgt, tc, build=True)
+        self.tgt, self.tc = tgt, tc
+        _, order, starts, _, _, _, self.pair_of, self.rev_pos = graph._group_structure
+        self.order = order
+        self.pair_lo = starts
+        self.pair_hi = np.append(starts[1:], len(order))
+        rev = graph._group_graphs[2]
+        self.group_rev = (rev[0], rev[1], rev[2].copy())  # transposed, for the potential
 
     def penalised(self, positions: np.ndarray) -> float:
         """Current (penalised) weight of the given arcs, summed."""
         return float(self.w[positions].sum())
 
     def scale(self, positions: np.ndarray, factor: float) -> None:
-        """Multiply the weight of the arcs at ``positions`` by ``factor``."""
+        """Multiply the weight of the arcs at ``positions`` by ``factor`` (and update the
+        group arcs they belong to)."""
         self.w[positions] *= factor
+        pairs = np.unique(self.pair_of[positions])
+        pairs = pairs[pairs >= 0]
+        if not len(pairs):
+            return
+        lo, hi = self.pair_lo[pairs], self.pair_hi[pairs]
+        size = hi - lo
+        first = np.cumsum(size) - size
+        members = self.order[np.repeat(lo - first, size) + np.arange(int(size.sum()))]
+        self.group_rev[2][self.rev_pos[pairs]] = np.minimum.reduceat(self.w[members], first)
 
     def run(
         self,
@@ -274,8 +292,14 @@ class _PenalisedSearch:
     ) -> _Candidate | None:
         """Cheapest path under the current weights, or None when no target is reached."""
         g = self.graph
+        # A* potential: the exact distance to a target on the graph of groups of the
+        # current (penalised) weights, searched only as far as ``limit``
+        if np.isfinite(limit):
+            h = g.group_potential(self.group_rev, tgt, tc, limit + float(tc.max()))
+        else:  # the first round, on the graph's own weights: its landmark potential
+            h = g.heuristic(tgt, tc, build=True)
         dist, pred = g.search(
-            self.src, self.sc, [(tgt, tc)], limit=limit, heuristic=self.heuristic, weights=self.w
+            self.src, self.sc, [(tgt, tc)], limit=limit, heuristic=h, weights=self.w
         )
         pos = g._pos[tgt]
         total = np.full(len(tgt), np.inf)

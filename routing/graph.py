@@ -109,14 +109,21 @@ class CostedGraph:
         k = key[order]
         first = np.ones(len(k), dtype=bool)
         first[1:] = k[1:] != k[:-1]
+        self._parallel: tuple[np.ndarray, ...] | None = None
         if not first.all():
-            group = np.cumsum(first) - 1
-            ws = w[order]
-            cheapest = ws == np.minimum.reduceat(ws, np.flatnonzero(first))[group]
-            cand = np.flatnonzero(cheapest)
-            keep = np.ones(len(cand), dtype=bool)
-            keep[1:] = group[cand][1:] != group[cand][:-1]
-            order = order[cand[keep]]
+            pick = _cheapest_first(w[order], first)
+            # kept for with_weights: the runs of parallel arcs (sorted by (src, dst)),
+            # where each starts, and the kept arc's position of each run
+            run = np.cumsum(first) - 1
+            size = np.bincount(run)
+            multi = size[run] > 1
+            self._parallel = (
+                arc_edge[order][multi],
+                arc_fwd[order][multi],
+                first[multi],
+                np.flatnonzero(size > 1),
+            )
+            order = order[pick]
         self._src, self._dst = src[order], dst[order]
         self._w = w[order]
         self._edge, self._fwd = arc_edge[order], arc_fwd[order]
@@ -277,23 +284,104 @@ class CostedGraph:
         np.minimum.at(cost, inv, np.asarray(target_costs, dtype=np.float64))
         return (self._group_of_compact, lf, lb, groups.astype(np.int64), cost, n_lm)
 
+    def with_weights(self, weight: np.ndarray) -> CostedGraph:
+        """The same graph with new edge weights, for a scenario that re-costs some arcs.
+
+        ``weight`` gives one weight per edge, indexed as the ``weight`` this graph was
+        built from (same edges, same order).  The CSR structure, the compact numbering,
+        the transposed structure and the graph of groups' structure are shared; only the
+        weights are permuted into place.  The landmark distances of the A* potential are
+        kept when no weight decreased (they stay consistent lower bounds); otherwise they
+        are dropped and rebuilt on the new weights when a search asks for them, so every
+        search stays exact.  Of parallel arcs the cheapest under the new weights is kept
+        (the first among equals, as the constructor does).
+
+        Raises
+        ------
+        InvalidInputError
+            If ``weight`` does not cover the edges or a used weight is negative or not
+            finite.
+        """
+        weight = np.asarray(weight, dtype=np.float64)
+        need = int(self._edge.max(initial=-1)) + 1
+        if weight.ndim != 1 or len(weight) < need:
+            raise InvalidInputError(f"weights must give one value per edge ({need} at least)")
+        edge, fwd = self._edge, self._fwd
+        used = edge if self._parallel is None else self._parallel[0]
+        if not np.all(np.isfinite(weight[used])) or np.any(weight[used] < 0):
+            raise InvalidInputError("edge weights must be finite and non-negative")
+        if self._parallel is not None:  # the cheapest of parallel arcs may change
+            p_edge, p_fwd, first, at = self._parallel
+            pick = _cheapest_first(weight[p_edge], first)
+            edge, fwd = edge.copy(), fwd.copy()
+            edge[at], fwd[at] = p_edge[pick], p_fwd[pick]
+        w = weight[edge]
+        # structures every copy shares: build them once, on this graph
+        self._group_structure  # noqa: B018
+        self._reverse  # noqa: B018
+        new = object.__new__(CostedGraph)
+        new.__dict__.update(self.__dict__)
+        for key in ("matrix", "_reverse", "_group_graphs", "_landmarks"):
+            new.__dict__.pop(key, None)
+        new._w, new._edge, new._fwd = w, edge, fwd
+        new._queries = 0
+        if "_reverse" in self.__dict__:
+            indptr, head, _, order, rows = self.__dict__["_reverse"]
+            new.__dict__["_reverse"] = (indptr, head, w[order], order, rows)
+        if "_landmarks" in self.__dict__ and np.all(w >= self._w):
+            new.__dict__["_landmarks"] = self.__dict__["_landmarks"]
+        return new
+
+    @cached_property
+    def _group_structure(self) -> tuple[Any, ...]:
+        """Number of groups; the arcs between two groups ordered by (from, to) group; where
+        each pair of groups starts among them; the pair's from and to group; the order of
+        the pairs by to group; the pair of each arc (-1 inside a group); each pair's
+        position in the transposed order."""
+        g = self._groups
+        n_g = int(g.max(initial=-1)) + 1
+        a, b = g[self._src], g[self._dst]
+        keep = np.flatnonzero(a != b)
+        key = a[keep] * max(n_g, 1) + b[keep]
+        srt = np.argsort(key, kind="stable")
+        order = keep[srt]
+        k = key[srt]
+        first = np.ones(len(k), dtype=bool)
+        first[1:] = k[1:] != k[:-1]
+        starts = np.flatnonzero(first)
+        ga, gb = a[order[starts]], b[order[starts]]
+        back = np.argsort(gb, kind="stable")  # the transposed CSR's order
+        pair_of = np.full(len(self._w), -1, dtype=np.int64)  # arc -> pair (-1: inside)
+        pair_of[order] = np.cumsum(first) - 1
+        rev_pos = np.empty(len(back), dtype=np.int64)  # pair -> position in the transposed
+        rev_pos[back] = np.arange(len(back))
+        return n_g, order, starts, ga, gb, back, pair_of, rev_pos
+
     @cached_property
     def _group_graphs(self) -> tuple[int, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
         """The graph of groups, forward and transposed, as CSR ``(indptr, head, weight)``.
 
         It has an arc between two groups wherever a node of one has an arc to a node of
-        the other, weighted as that arc (parallel arcs kept), so its distances are lower
-        bounds of the graph's.
+        the other, weighted as the cheapest such arc, so its distances are lower bounds of
+        the graph's.
         """
-        g = self._groups
-        n_g = int(g.max(initial=-1)) + 1
-        a, b = g[self._src], g[self._dst]
-        keep = a != b
-        a, b, w = a[keep], b[keep], self._w[keep]
-        return n_g, _csr(n_g, a, b, w), _csr(n_g, b, a, w)
+        return self._groups_of(self._w)
+
+    def _groups_of(self, weights: np.ndarray) -> tuple[int, tuple[np.ndarray, ...], ...]:
+        """:attr:`_group_graphs` for other arc weights (CSR order)."""
+        n_g, order, starts, ga, gb, back, *_ = self._group_structure
+        w = np.minimum.reduceat(weights[order], starts) if len(starts) else np.empty(0)
+        fwd = (_indptr(ga, n_g), gb.astype(np.int32), w)  # pairs are sorted by ga
+        rev = (_indptr(gb[back], n_g), ga[back].astype(np.int32), w[back])
+        return n_g, fwd, rev
 
     def potential(
-        self, targets: np.ndarray, target_costs: np.ndarray, *, reverse: bool = False
+        self,
+        targets: np.ndarray,
+        target_costs: np.ndarray,
+        *,
+        reverse: bool = False,
+        weights: np.ndarray | None = None,
     ) -> tuple[Any, ...]:
         """An A* potential for the kernel: the exact distance to the nearest target (exit
         cost included) on the graph of groups, from one one-to-all search on that graph.
@@ -304,10 +392,26 @@ class CostedGraph:
         It costs one search on the graph of groups, so it pays off when several searches
         share the same targets (a matrix, the rounds of :func:`routing.alternatives`).
         With ``reverse`` it is the distance from the targets, for a backward search.
+        ``weights`` (arc weights in CSR order, e.g. penalised ones) replaces the graph's
+        own weights; the potential is then exact on the graph of groups of those weights.
         """
-        n_g, fwd, rev = self._group_graphs
+        _, fwd, rev = self._group_graphs if weights is None else self._groups_of(weights)
+        return self.group_potential(rev if not reverse else fwd, targets, target_costs)
+
+    def group_potential(
+        self,
+        csr: tuple[np.ndarray, ...],
+        targets: np.ndarray,
+        target_costs: np.ndarray,
+        limit: float = np.inf,
+    ) -> tuple[Any, ...]:
+        """:meth:`potential` on a given graph of groups ``csr`` (transposed for a forward
+        search, with weights at least the graph's), searched up to ``limit``: a node whose
+        group is farther than ``limit`` gets an infinite potential and is never visited,
+        which is exact for a search whose answer is known to cost at most ``limit``."""
+        n_g = len(csr[0]) - 1
         tg = self._groups[np.asarray(targets, dtype=np.int64)]
-        dist = _multi_source(fwd if reverse else rev, tg, np.asarray(target_costs, np.float64))
+        dist = _multi_source(csr, tg, np.asarray(target_costs, np.float64), limit)
         # kernel form (one pseudo landmark): the bound is lb[group] - lb[dummy] with
         # lb[dummy] = 0, and lf = inf everywhere switches the other term off
         lb = np.append(dist, 0.0).reshape(-1, 1)
@@ -513,8 +617,22 @@ def _one_to_all(csr: tuple[np.ndarray, ...], source: int) -> np.ndarray:
     return dist
 
 
-def _multi_source(csr: tuple[np.ndarray, ...], sources: np.ndarray, costs: np.ndarray) -> np.ndarray:
-    """Distances from the nearest of ``sources`` (with entry ``costs``) to every node."""
+def _cheapest_first(w: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Positions of the cheapest arc of each run of parallel arcs (``first`` marks where a
+    run starts; ``w`` their weights in that order), the first among equals."""
+    group = np.cumsum(first) - 1
+    cheapest = w == np.minimum.reduceat(w, np.flatnonzero(first))[group]
+    cand = np.flatnonzero(cheapest)
+    keep = np.ones(len(cand), dtype=bool)
+    keep[1:] = group[cand][1:] != group[cand][:-1]
+    return cand[keep]
+
+
+def _multi_source(
+    csr: tuple[np.ndarray, ...], sources: np.ndarray, costs: np.ndarray, limit: float = np.inf
+) -> np.ndarray:
+    """Distances from the nearest of ``sources`` (with entry ``costs``) to every node
+    (``inf`` beyond ``limit``)."""
     indptr, head, w = csr
     n = len(indptr) - 1
     dist = np.empty(n)
@@ -528,7 +646,7 @@ def _multi_source(csr: tuple[np.ndarray, ...], sources: np.ndarray, costs: np.nd
         np.empty(0),
         _NO_INT,
         0,
-        np.inf,
+        float(limit),
         None,
         dist,
         np.empty(n, dtype=np.int64),

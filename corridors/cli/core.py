@@ -72,6 +72,15 @@ from geodata.errors import InvalidInputError
 @click.option(
     "--pareto", is_flag=True, help="All routes not beaten on both cost and time (a Pareto front)."
 )
+@click.option(
+    "--max-transshipments",
+    "max_transshipments",
+    help="At most N transloads, gauge changes, road-rail lifts and port handlings (exact).",
+)
+@click.option(
+    "--regime",
+    help="'tir': only routes whose every border crossing is legal under TIR on the date.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the route as JSON.")
 @click.option(
     "--csv", "as_csv", is_flag=True, help="Print the bill as CSV (one row per item and route)."
@@ -113,6 +122,8 @@ def route(
     via: str,
     k: int,
     pareto: bool,
+    max_transshipments: str | None,
+    regime: str | None,
     as_json: bool,
     as_csv: bool,
     map_file: Path | None,
@@ -136,6 +147,23 @@ def route(
         raise InvalidInputError("choose one of --json and --csv")
     if not 1 <= k <= MAX_ALTERNATIVES:  # before any work
         raise InvalidInputError(f"--alternatives must be from 1 to {MAX_ALTERNATIVES}, not {k}")
+    from corridors.planner import MAX_TRANSSHIPMENTS
+
+    max_tr = None
+    if max_transshipments is not None:
+        text = max_transshipments.strip()
+        if not text.isdigit() or int(text) > MAX_TRANSSHIPMENTS:
+            raise InvalidInputError(
+                f"--max-transshipments must be an integer from 0 to {MAX_TRANSSHIPMENTS}, "
+                f"not {max_transshipments!r}"
+            )
+        max_tr = int(text)
+    if regime is not None and regime.strip().lower() != "tir":
+        raise InvalidInputError(f"unknown --regime {regime!r}; the only one is tir")
+    if regime is not None and not tir:
+        raise InvalidInputError("--regime tir needs a shipment under TIR (drop --no-tir)")
+    if pareto and (max_tr is not None or regime is not None):
+        raise InvalidInputError("--pareto cannot be combined with --max-transshipments or --regime")
     for out in (map_file, gpkg_file):
         if out is not None:
             writable(out)
@@ -176,7 +204,14 @@ def route(
             found = planner.pareto(origin, destination, **query)
         else:
             found = planner.routes(
-                origin, destination, k=k, objective=objective, via=via_list, **query
+                origin,
+                destination,
+                k=k,
+                objective=objective,
+                via=via_list,
+                max_transshipments=max_tr,
+                regime=None if regime is None else "tir",
+                **query,
             )
     data = found[0].to_dict()
     if map_file is not None:

@@ -99,6 +99,7 @@ def recost(model: Any, rules: Rules, delta: RulesDelta) -> Any:
         k: v for k, v in model.__dict__.items() if k not in ("searchable", "_crossing_cache")
     }
     m.rules = rules
+    m.base_model = model  # lets Planner.graph() reuse the base graph's structure
     a = model.arcs
     notes = list(model.notes)
     sh = model.shipment

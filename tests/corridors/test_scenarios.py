@@ -349,7 +349,12 @@ def test_cli_sweep_writes_a_plot(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("parameter", "value"),
-    [("post:torkham.hours", 150.0), ("post:chaman[AFG->PAK].cost", 900.0), ("tariff:road", 1.3)],
+    [
+        ("post:torkham.hours", 150.0),
+        ("post:torkham.hours", 2.0),  # lowered: base landmarks would not be admissible
+        ("post:chaman[AFG->PAK].cost", 900.0),
+        ("tariff:road", 1.3),
+    ],
 )
 def test_recosting_in_place_equals_a_full_rebuild(parameter: str, value: float) -> None:
     from corridors.planner import Planner
@@ -362,8 +367,15 @@ def test_recosting_in_place_equals_a_full_rebuild(parameter: str, value: float) 
     assert type(fast).__name__ == "_Derived"  # the in-place path was taken
     full = Planner(applied.network, applied.rules)
     args = {"shipment": _uzb(), "objective": "generalized", "draws": 200}
+    # the re-costed graph reuses the base graph (with_weights); give the base graph its
+    # landmarks, as after a few queries, so that reusing them wrongly would show
+    model = fast.model(args["shipment"], frozenset({"road", "rail", "ferry", "sea"}), False)
+    assert model.base_model is not None
+    fast.graph(model.base_model, "generalized")._landmarks  # noqa: B018
     one = fast.route("Tashkent", "Karachi", **args).to_dict()
     two = full.route("Tashkent", "Karachi", **args).to_dict()
+    again = fast.route("Tashkent", "Karachi", **args).to_dict()  # A* with landmarks now
+    assert again["breakdown"] == two["breakdown"]
     assert one["cost_usd"] == pytest.approx(two["cost_usd"], abs=1e-9)
     assert one["hours"] == pytest.approx(two["hours"], abs=1e-9)
     assert one["breakdown"] == two["breakdown"]

@@ -235,3 +235,23 @@ def test_against_networkx(n, edges, k, max_overlap, data) -> None:
         for q in paths[i + 1 :]:
             # whichever of the two was accepted later overlaps the other little
             assert min(_overlap(p, q, km), _overlap(q, p, km)) <= max_overlap + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_penalised_rounds_are_exact_with_the_group_potential(seed, monkeypatch) -> None:
+    # the same rounds with plain Dijkstra (no potential) must find the same paths
+    rng = np.random.default_rng(seed)
+    n = 80
+    u, v = rng.integers(0, n, 400), rng.integers(0, n, 400)
+    keep = u != v
+    u, v = u[keep], v[keep]
+    w = rng.uniform(0.5, 10.0, len(u))
+    groups = np.arange(n) // 4  # states of a group, as layers of a network node
+    g = CostedGraph(n, u, v, rng.random(len(u)) < 0.3, w, groups=groups)
+    args = ([0, 1], [0.0, 1.0], [70, 75], [0.5, 0.0])
+    fast = alternatives(g, *args, k=5, max_overlap=0.8, max_iter=12)
+    monkeypatch.setattr(CostedGraph, "group_potential", lambda *a, **k: None)
+    monkeypatch.setattr(CostedGraph, "heuristic", lambda *a, **k: None)
+    plain = alternatives(g, *args, k=5, max_overlap=0.8, max_iter=12)
+    assert [p.edges for p in fast] == [p.edges for p in plain]
+    assert [p.cost for p in fast] == pytest.approx([p.cost for p in plain], abs=1e-9)

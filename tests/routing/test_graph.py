@@ -132,3 +132,82 @@ def test_best_path_pays_entry_and_exit_costs() -> None:
     assert p.nodes == (0, 1, 2) and p.cost == pytest.approx(2.0)
     p = best_path(g, [0, 3], [0.0, 0.0], [2], [0.0])
     assert p.nodes == (3, 2) and p.cost == pytest.approx(0.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(2, 10),
+    edges=st.lists(
+        st.tuples(
+            st.integers(0, 9),
+            st.integers(0, 9),
+            st.booleans(),
+            st.floats(0, 100, allow_nan=False),
+            st.floats(0, 100, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    groups=st.lists(st.integers(0, 3), min_size=10, max_size=10),
+    data=st.data(),
+)
+def test_with_weights_equals_a_fresh_graph(n, edges, groups, data) -> None:
+    # parallel edges, groups, landmarks built on the old weights, weights up and down
+    edges = [(a % n, b % n, o, w0, w1) for a, b, o, w0, w1 in edges if a % n != b % n]
+    if not edges:
+        return
+    u, v, oneway, w0, w1 = (np.array(x) for x in zip(*edges, strict=True))
+    grp = np.array(groups[:n])
+    old = CostedGraph(n, u, v, oneway.astype(bool), w0.astype(float), groups=grp)
+    old._landmarks  # noqa: B018
+    old._reverse  # noqa: B018
+    new = old.with_weights(w1.astype(float))
+    fresh = CostedGraph(n, u, v, oneway.astype(bool), w1.astype(float), groups=grp)
+    s = data.draw(st.integers(0, n - 1))
+    t = data.draw(st.integers(0, n - 1).filter(lambda x: x != s))
+    for _ in range(3):  # from the second query on, A* with landmarks
+        try:
+            want = best_path(fresh, [s], [0.0], [t], [0.0]).cost
+        except NoRouteError:
+            with pytest.raises(NoRouteError):
+                best_path(new, [s], [0.0], [t], [0.0])
+            continue
+        got = best_path(new, [s], [0.0], [t], [0.0])
+        assert got.cost == pytest.approx(want, abs=1e-9)
+        assert sum(w1[e] for e in got.edges) == pytest.approx(got.cost, abs=1e-9)
+    back = new.search_to(np.array([t]), np.zeros(1), [(np.array([s]), np.zeros(1))])[0]
+    ref = fresh.search_to(np.array([t]), np.zeros(1), [(np.array([s]), np.zeros(1))])[0]
+    assert (back is None) == (ref is None)
+    if back is not None:
+        assert back.cost == pytest.approx(ref.cost, abs=1e-9)
+    # the old graph is untouched
+    assert np.array_equal(old._w, CostedGraph(n, u, v, oneway.astype(bool), w0, groups=grp)._w)
+
+
+def test_with_weights_rejects_bad_weights() -> None:
+    g = CostedGraph(3, np.array([0, 1]), np.array([1, 2]), np.zeros(2, bool), np.ones(2))
+    with pytest.raises(InvalidInputError, match="one value per edge"):
+        g.with_weights(np.ones(1))
+    with pytest.raises(InvalidInputError, match="non-negative"):
+        g.with_weights(np.array([1.0, -1.0]))
+
+
+def test_paths_to_sets_match_single_searches() -> None:
+    rng = np.random.default_rng(3)
+    n = 60
+    u, v = rng.integers(0, n, 300), rng.integers(0, n, 300)
+    keep = u != v
+    u, v = u[keep], v[keep]
+    w = rng.uniform(0, 10, len(u))
+    g = CostedGraph(n, u, v, np.zeros(len(u), bool), w, groups=np.arange(n) // 3)
+    sources = [(np.array([0, 5]), np.array([0.0, 2.0])), (np.array([7]), np.zeros(1))]
+    targets = [(np.array([40, 41]), np.array([1.0, 0.0])), (np.array([7]), np.zeros(1))]
+    got = g.paths_to_sets(sources, targets)
+    for i, (s, sc) in enumerate(sources):
+        for j, (t, tc) in enumerate(targets):
+            try:
+                want = best_path(g, s, sc, t, tc).cost
+            except NoRouteError:
+                assert got[i][j] is None
+                continue
+            assert got[i][j] is not None and got[i][j].cost == pytest.approx(want, abs=1e-9)
