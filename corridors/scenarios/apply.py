@@ -8,6 +8,7 @@ Infrastructure overrides change ``Network.edge_status`` of the edges whose name 
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import datetime as dt
@@ -140,12 +141,33 @@ def scenario_planner(scenario: str | Scenario) -> Any:
     return _planner(sc)
 
 
-@functools.lru_cache(maxsize=16)
+#: Scenario planners kept (least recently used dropped) and cost models each keeps: a cost
+#: model with its graphs takes ~100 MB, so a long-running server comparing many scenarios
+#: stays within ~2 GB.
+MAX_SCENARIO_PLANNERS = 6
+MAX_MODELS_PER_PLANNER = 3
+
+
+class _BoundedModels(collections.OrderedDict):  # type: ignore[type-arg]
+    """A planner's cost-model cache that forgets the least recently added beyond a size."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+@functools.lru_cache(maxsize=MAX_SCENARIO_PLANNERS)
 def _planner(sc: Scenario) -> Any:
     from corridors.planner import Planner
 
     applied = apply_scenario(sc)
     planner = Planner(applied.network, applied.rules)
+    planner._models = _BoundedModels(MAX_MODELS_PER_PLANNER)
     planner.scenario = applied  # type: ignore[attr-defined]
     return planner
 
