@@ -13,7 +13,8 @@ uses the graph's landmark potential.  From the second round on, the penalised co
 earlier candidate bounds the new optimum, and the potential is the exact distance to a
 target on the graph of groups of the *penalised* weights, searched only up to that bound
 (:meth:`routing.CostedGraph.group_potential`; a group beyond it cannot be on a better
-path): the penalties then steer the potential too, so a penalised round settles a few
+path), by an A* search on that small graph guided by the groups' distances from the
+sources: the penalties then steer the potential too, so a penalised round settles a few
 thousand states instead of a large share of the graph.  The penalised weights are one
 private copy of the graph's arc weights (arc ``p`` of the CSR), and of its graph of
 groups' weights, so each round only rescales a few entries.
@@ -263,6 +264,13 @@ class _PenalisedSearch:
         self.pair_hi = np.append(starts[1:], len(order))
         rev = graph._group_graphs[2]
         self.group_rev = (rev[0], rev[1], rev[2].copy())  # transposed, for the potential
+        # the groups' distance from the sources on the true weights guides the potential's
+        # own search (penalties only raise weights, so it stays a consistent lower bound)
+        ds = graph.group_distances(src, sc)
+        tg = graph._groups[tgt]
+        low = float(np.min(ds[tg] + tc)) if len(tg) else 0.0
+        sg = np.unique(graph._groups[src])
+        self.guide = (sg, ds, low if np.isfinite(low) else 0.0)
 
     def penalised(self, positions: np.ndarray) -> float:
         """Current (penalised) weight of the given arcs, summed."""
@@ -295,7 +303,9 @@ class _PenalisedSearch:
         # A* potential: the exact distance to a target on the graph of groups of the
         # current (penalised) weights, searched only as far as ``limit``
         if np.isfinite(limit):
-            h = g.group_potential(self.group_rev, tgt, tc, limit + float(tc.max()))
+            h = g.group_potential(
+                self.group_rev, tgt, tc, limit + float(tc.max()), guide=self.guide
+            )
         else:  # the first round, on the graph's own weights: its landmark potential
             h = g.heuristic(tgt, tc, build=True)
         dist, pred = g.search(

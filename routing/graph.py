@@ -404,14 +404,54 @@ class CostedGraph:
         targets: np.ndarray,
         target_costs: np.ndarray,
         limit: float = np.inf,
+        guide: tuple[np.ndarray, np.ndarray, float] | None = None,
     ) -> tuple[Any, ...]:
         """:meth:`potential` on a given graph of groups ``csr`` (transposed for a forward
         search, with weights at least the graph's), searched up to ``limit``: a node whose
         group is farther than ``limit`` gets an infinite potential and is never visited,
-        which is exact for a search whose answer is known to cost at most ``limit``."""
+        which is exact for a search whose answer is known to cost at most ``limit``.
+
+        ``guide`` = ``(source_groups, from_sources, low)`` makes that search itself an A*
+        search towards the forward search's source groups, with ``from_sources`` (the
+        distance of every group from a source on the graph's own weights, see
+        :meth:`group_distances`) as its consistent potential and ``low`` a lower bound of
+        the source-to-target distance on ``csr``: it stops once every group that can lie
+        on a path of at most ``limit`` is final, and leaves the others infinite, which is
+        exact for the same reason and settles far fewer groups.
+        """
         n_g = len(csr[0]) - 1
         tg = self._groups[np.asarray(targets, dtype=np.int64)]
-        dist = _multi_source(csr, tg, np.asarray(target_costs, np.float64), limit)
+        tcost = np.asarray(target_costs, np.float64)
+        if guide is None or not np.isfinite(limit):
+            dist = _multi_source(csr, tg, tcost, limit)
+        else:
+            sg, from_sources, low = guide
+            # the sources are the targets of this search; their exit cost makes it run on
+            # until keys pass ``limit`` (keys never exceed a path's cost)
+            extra = max(0.0, limit - low) * (1 + 1e-9) + 1e-9
+            h = (
+                np.arange(n_g, dtype=np.int64),
+                np.full((n_g + 1, 1), np.inf),
+                np.append(from_sources, 0.0).reshape(-1, 1),
+                np.array([n_g], np.int64),
+                np.zeros(1),
+                1,
+            )
+            dist = np.empty(n_g)
+            _kernel.dijkstra(
+                *csr,
+                tg,
+                tcost,
+                sg,
+                np.full(len(sg), extra),
+                np.zeros(len(sg), dtype=np.int64),
+                1,
+                float(limit),
+                h,
+                dist,
+                np.empty(n_g, dtype=np.int64),
+                np.empty(1, dtype=np.int64),
+            )
         # kernel form (one pseudo landmark): the bound is lb[group] - lb[dummy] with
         # lb[dummy] = 0, and lf = inf everywhere switches the other term off
         lb = np.append(dist, 0.0).reshape(-1, 1)
@@ -453,6 +493,13 @@ class CostedGraph:
                         row[j] = found
             out.append(row)
         return out
+
+    def group_distances(self, sources: np.ndarray, source_costs: np.ndarray) -> np.ndarray:
+        """Distance of every group from the nearest source (with its entry cost) on the
+        graph of groups of the graph's own weights (``inf`` where none)."""
+        fwd = self._group_graphs[1]
+        sg = self._groups[np.asarray(sources, dtype=np.int64)]
+        return _multi_source(fwd, sg, np.asarray(source_costs, np.float64))
 
     @cached_property
     def _landmarks(self) -> tuple[np.ndarray, np.ndarray, int]:

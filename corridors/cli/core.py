@@ -75,10 +75,12 @@ from geodata.errors import InvalidInputError
 @click.option(
     "--max-transshipments",
     "max_transshipments",
+    metavar="N",
     help="At most N transloads, gauge changes, road-rail lifts and port handlings (exact).",
 )
 @click.option(
     "--regime",
+    metavar="tir",
     help="'tir': only routes whose every border crossing is legal under TIR on the date.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the route as JSON.")

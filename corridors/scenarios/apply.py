@@ -143,9 +143,10 @@ def scenario_planner(scenario: str | Scenario) -> Any:
 
 #: Scenario planners kept (least recently used dropped) and cost models each keeps: a cost
 #: model with its graphs takes ~100 MB, so a long-running server comparing many scenarios
-#: stays within ~2 GB.
-MAX_SCENARIO_PLANNERS = 6
-MAX_MODELS_PER_PLANNER = 3
+#: stays within ~3 GB; 8 models cover the carriers of the demand table's pairs (a sweep
+#: that evicts its base models rebuilds them for every scenario, ~4× slower).
+MAX_SCENARIO_PLANNERS = 4
+MAX_MODELS_PER_PLANNER = 8
 
 
 class _BoundedModels(collections.OrderedDict):  # type: ignore[type-arg]
