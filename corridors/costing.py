@@ -57,6 +57,12 @@ TRAVEL_MODES = ("road", "rail", "ferry", "sea")
 #: A closure whose next opening is further away than this removes the post's arcs for
 #: the departure; shorter waits (weekends, holidays) are simulated on the found path.
 _LONG_CLOSURE = dt.timedelta(days=14)
+#: The search does not know when a post is reached, so a post is also left out when such a
+#: long closure starts within this time after departure (checked once a day): a trip
+#: reaches its posts within a week on these corridors (the longest observed through-truck
+#: trips, Karachi–Tashkent, take 5–10 days), so a post about to close for the season is
+#: not chosen only to wait months at it.  An estimate, not a sourced figure.
+_CLOSURE_LOOKAHEAD_DAYS = 7
 #: Handling keys in handling.toml, by what the arc does.
 _TRANSLOAD_KEY = {
     "truck_to_truck": "truck_to_truck_container",
@@ -505,6 +511,19 @@ class CostModel:
                 f"until {opening.date().isoformat()}"
             )
             return None
+        for day in range(1, _CLOSURE_LOOKAHEAD_DAYS + 1):
+            when = start + dt.timedelta(days=day)
+            try:
+                later = next_opening(post, direction, when, rules=self.rules)
+            except PostClosedError as exc:
+                self.blocked.append(f"{name} ({direction}) closes within a week: {exc}")
+                return None
+            if later - when > _LONG_CLOSURE:
+                self.blocked.append(
+                    f"{name} ({direction}) closes on {when.date().isoformat()}, within a week "
+                    f"of departure, until {later.date().isoformat()}"
+                )
+                return None
         fig = crossing_figures(
             post, direction, sh.departure, carrier=carrier, tir=sh.tir, rules=self.rules
         )

@@ -335,3 +335,19 @@ def test_compiled_search_equals_scipy_dijkstra_on_the_costed_graph(
                 assert float(a[col][arcs].sum()) == pytest.approx(
                     float(a[col][ref_arcs].sum()), rel=1e-9
                 ), (origin, destination, col)
+
+
+def test_a_post_closing_for_the_season_within_a_week_is_not_chosen(planner) -> None:
+    """Kulma–Karasu closes on 1 Dec until 1 May: a truck leaving on 29 Nov would reach it
+    after it closes, so the search must not pick it only to wait five months there."""
+    sh = Shipment(carrier="UZB", departure=dt.date(2026, 11, 29))
+    r = planner.route("Tashkent", "Karachi", shipment=sh, draws=0)
+    names = [c["name"] for c in r.bill.border_crossings()]
+    assert "Kulma–Karasu" not in names
+    assert all(i.hours < 14 * 24 for i in r.bill.items if i.kind == "wait")
+    model = planner.model(sh, frozenset(("road", "rail", "ferry", "sea")), False)
+    assert any("Kulma–Karasu" in b and "within a week" in b for b in model.blocked)
+    # in season, well before the closure, it stays usable
+    june = Shipment(carrier="TJK", departure=dt.date(2026, 6, 1))
+    m2 = planner.model(june, frozenset(("road", "rail", "ferry", "sea")), False)
+    assert not any("Kulma–Karasu" in b for b in m2.blocked)
