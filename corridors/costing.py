@@ -500,28 +500,18 @@ class CostModel:
             )
             return hours, cost, note
         start = sh.departure_time()
-        try:
-            opening = next_opening(post, direction, start, rules=self.rules)
-        except PostClosedError as exc:
-            self.blocked.append(f"{name} ({direction}) closed: {exc}")
-            return None
-        if opening - start > _LONG_CLOSURE:
-            self.blocked.append(
-                f"{name} ({direction}) is closed on {sh.departure.isoformat()} "
-                f"until {opening.date().isoformat()}"
-            )
-            return None
-        for day in range(1, _CLOSURE_LOOKAHEAD_DAYS + 1):
+        for day in range(_CLOSURE_LOOKAHEAD_DAYS + 1):  # departure day, then a week on
             when = start + dt.timedelta(days=day)
+            on = "on" if day == 0 else "within a week of departure, on"
             try:
-                later = next_opening(post, direction, when, rules=self.rules)
+                opening = next_opening(post, direction, when, rules=self.rules)
             except PostClosedError as exc:
-                self.blocked.append(f"{name} ({direction}) closes within a week: {exc}")
+                self.blocked.append(f"{name} ({direction}) closed {on} {when.date()}: {exc}")
                 return None
-            if later - when > _LONG_CLOSURE:
+            if opening - when > _LONG_CLOSURE:
                 self.blocked.append(
-                    f"{name} ({direction}) closes on {when.date().isoformat()}, within a week "
-                    f"of departure, until {later.date().isoformat()}"
+                    f"{name} ({direction}) is closed {on} {when.date().isoformat()} "
+                    f"until {opening.date().isoformat()}"
                 )
                 return None
         fig = crossing_figures(

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from corridors.rules.load import _loc_path
+from corridors.rules.load import first_error
 from corridors.rules.schema import COUNTRIES, FrozenMap, Iso3, NonEmpty, Quantity, Source
 from geodata.errors import DataError
 
@@ -314,11 +314,7 @@ def _load(key: str) -> Demand:
     try:
         parsed = DemandFile.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        msg = str(first["msg"]).removeprefix("Value error, ")
-        raise DemandError(name, _loc_path(first["loc"]), msg + more) from None
+        raise DemandError(name, *first_error(exc)) from None
     return _convert(parsed, key)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -205,13 +206,29 @@ class Route:
 
 
 class Planner:
-    """Routes on one network and rule set; cost models are cached per shipment and options."""
+    """Routes on one network and rule set; cost models are cached per shipment and options.
 
-    def __init__(self, network: Network | None = None, rules: Rules | None = None) -> None:
+    Parameters
+    ----------
+    network, rules
+        What to route on (default: the embedded network and the packaged rules).
+    max_models
+        Cost models kept (least recently used dropped beyond it; each takes ~100 MB with its
+        graphs); None keeps them all, as a one-off script wants.
+    """
+
+    def __init__(
+        self,
+        network: Network | None = None,
+        rules: Rules | None = None,
+        *,
+        max_models: int | None = None,
+    ) -> None:
         self.network = network or load_network()
         self.rules = rules or load_rules()
         self.places = PlaceIndex(self.network)
-        self._models: dict[tuple[Any, ...], CostModel] = {}
+        self.max_models = max_models
+        self._models: OrderedDict[tuple[Any, ...], CostModel] = OrderedDict()
         self._node_names: dict[int, str] = {}  # node -> name of a place near it
 
     @cached_property
@@ -230,10 +247,13 @@ class Planner:
         include_planned: bool,
         avoid: Avoid | None = None,
     ) -> CostModel:
-        """The cost model for a shipment and options (cached)."""
+        """The cost model for a shipment and options (cached, least recently used dropped
+        beyond ``max_models``)."""
         avoid = avoid or Avoid()
         key = (shipment, modes, include_planned, avoid)
-        if key not in self._models:
+        if key in self._models:
+            self._models.move_to_end(key)
+        else:
             self._models[key] = CostModel(
                 self.network,
                 shipment,
@@ -244,6 +264,8 @@ class Planner:
                 avoid_posts=avoid.posts,
                 avoid_nodes=avoid.nodes,
             )
+            while self.max_models is not None and len(self._models) > self.max_models:
+                self._models.popitem(last=False)
         return self._models[key]
 
     def parse_avoid(self, items: Iterable[str]) -> Avoid:

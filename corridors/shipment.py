@@ -67,11 +67,7 @@ class Shipment:
             )
         if not isinstance(self.departure, dt.date):
             raise InvalidInputError("departure must be a date (YYYY-MM-DD)")
-        if not FIRST_DATE <= self.departure <= LAST_DATE:
-            raise InvalidInputError(
-                f"departure {self.departure} is outside the planning range "
-                f"{FIRST_DATE} to {LAST_DATE}"
-            )
+        _check_date(self.departure, "departure")
         if self.cargo not in CARGO_UNITS:
             raise InvalidInputError(
                 f"unknown cargo {self.cargo!r}; use one of {', '.join(CARGO_UNITS)}"
@@ -112,8 +108,12 @@ class Shipment:
             raise InvalidInputError(
                 f"invalid date {text!r}: write it as YYYY-MM-DD, e.g. 2025-06-01"
             ) from None
-        if not FIRST_DATE <= day <= LAST_DATE:
-            raise InvalidInputError(
-                f"date {text} is outside the planning range {FIRST_DATE} to {LAST_DATE}"
-            )
+        _check_date(day, "date")
         return day
+
+
+def _check_date(day: dt.date, what: str) -> None:
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise InvalidInputError(
+            f"{what} {day} is outside the planning range {FIRST_DATE} to {LAST_DATE}"
+        )

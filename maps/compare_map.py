@@ -28,10 +28,9 @@ from typing import Any
 import folium
 
 from geodata.errors import InvalidInputError
-from maps._elements import CorridorsCall, Raw
-from maps.basemap import add_basemap
+from maps._elements import CorridorsCall
 from maps.offline import OfflineMap
-from maps.route_map import MODE_COLOURS, route_features, setup_map
+from maps.route_map import MODE_COLOURS, base_map, route_features
 
 __all__ = ["MATCH_DECIMALS", "SCENARIO_COLOURS", "compare_map", "compare_summary", "only_in"]
 
@@ -290,25 +289,16 @@ def compare_map(
             countries |= {str(leg.get(k)) for leg in r["legs"] for k in ("country", "to_country")}
     s, w, n, e = min(lats), min(lons), max(lats), max(lons)
 
-    m = OfflineMap(
-        location=[(s + n) / 2, (w + e) / 2],
-        zoom_start=5,
-        tiles=None,
-        control_scale=True,
-        zoom_snap=0.25,
-        **{"minZoom": 3},
+    m = base_map(
+        s,
+        w,
+        n,
+        e,
+        title=f"{_od(todo[0][0], todo[0][1])} · {labels[0]} vs {labels[1]} · corridors",
+        highlight={c for c in countries if c and c != "None"},
+        tiles=tiles,
+        head_scripts={"corridors_network_js": _network_js()},
     )
-    root = m.get_root()
-    root.title = f"{_od(todo[0][0], todo[0][1])} · {labels[0]} vs {labels[1]} · corridors"  # type: ignore[attr-defined]
-    root.header.add_child(  # type: ignore[attr-defined]
-        Raw(f"<script>{_network_js()}</script>"), name="corridors_network_js"
-    )
-    setup_map(m)
-    add_basemap(m, highlight=sorted(c for c in countries if c and c != "None"))
-    if tiles:
-        folium.TileLayer(
-            tiles, name=f"{tiles} tiles (online)", overlay=True, control=True, show=False
-        ).add_to(m)
 
     panels = []
     for k, (x, y, d) in enumerate(todo, start=1):

@@ -18,9 +18,8 @@ import folium
 
 from geodata.errors import InvalidInputError
 from maps._elements import CorridorsCall
-from maps.basemap import add_basemap
 from maps.offline import OfflineMap
-from maps.route_map import ATTRIBUTION, MODE_COLOURS, setup_map
+from maps.route_map import ATTRIBUTION, MODE_COLOURS, base_map
 
 __all__ = ["UTILISATION_COLOURS", "flow_map", "utilisation_colour"]
 
@@ -88,16 +87,7 @@ def flow_map(assignment: Mapping[str, Any]) -> OfflineMap:
     if not lats:
         lats, lons = [23.0, 45.0], [50.0, 80.0]  # the corridors' region when nothing moves
     s, n, w, e = min(lats), max(lats), min(lons), max(lons)
-    m = OfflineMap(
-        location=[(s + n) / 2, (w + e) / 2],
-        zoom_start=5,
-        tiles=None,
-        control_scale=True,
-        min_zoom=3,
-    )
-    m.get_root().title = "corridors · assignment flows"  # type: ignore[attr-defined]
-    setup_map(m)
-    add_basemap(m)
+    m = base_map(s, w, n, e, title="corridors · assignment flows")
     largest = max((r["trucks_per_day"] for _, r in routes), default=0.0)
     flows = folium.FeatureGroup(name="flows (width ∝ √trucks/day)", show=True)
     for od, r in sorted(routes, key=lambda x: -x[1]["trucks_per_day"]):

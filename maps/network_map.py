@@ -42,10 +42,9 @@ import numpy as np
 from geodata.errors import InvalidInputError
 from geodata.network import COORD_SCALE, Network
 from geodata.schema import EDGE_MODES, STATUSES
-from maps._elements import CorridorsCall, Raw
-from maps.basemap import add_basemap
+from maps._elements import CorridorsCall
 from maps.offline import OfflineMap
-from maps.route_map import MODE_COLOURS, setup_map
+from maps.route_map import MODE_COLOURS, base_map
 
 __all__ = [
     "DEFAULT_ROAD_CLASSES",
@@ -1003,26 +1002,18 @@ def network_map(
     network = network if network is not None else load_network()
     feats = network_features(network, **kwargs)
     (s, w), (n, e) = feats["bounds"]
-    m = OfflineMap(
-        location=[(s + n) / 2, (w + e) / 2],
-        zoom_start=5,
-        tiles=None,
-        control_scale=True,
-        zoom_snap=0.25,
+    m = base_map(
+        s,
+        w,
+        n,
+        e,
+        title="corridors network map",
+        highlight=feats["filters"]["countries"],
+        tiles=tiles,
+        attributions=_ATTRIBUTIONS,
+        head_scripts={"corridors_network_js": _network_js()},
         prefer_canvas=True,
-        **{"minZoom": 3},
     )
-    root = m.get_root()
-    root.title = "corridors network map"  # type: ignore[attr-defined]
-    root.header.add_child(  # type: ignore[attr-defined]
-        Raw(f"<script>{_network_js()}</script>"), name="corridors_network_js"
-    )
-    setup_map(m, attributions=_ATTRIBUTIONS)
-    add_basemap(m, highlight=feats["filters"]["countries"])
-    if tiles:
-        folium.TileLayer(
-            tiles, name=f"{tiles} tiles (online)", overlay=True, control=True, show=False
-        ).add_to(m)
     icons = {k: {"html": h, "size": sz} for k, (h, sz) in _ICONS.items()}
     for layer in feats["layers"]:
         group = folium.FeatureGroup(

@@ -24,7 +24,7 @@ from typing import Any
 import folium
 
 from geodata.errors import InvalidInputError
-from maps._elements import CorridorsCall
+from maps._elements import CorridorsCall, Raw
 from maps.basemap import BASEMAP_ATTRIBUTION, add_basemap
 from maps.offline import OfflineMap
 
@@ -32,6 +32,7 @@ __all__ = [
     "ATTRIBUTION",
     "MARKER_KINDS",
     "MODE_COLOURS",
+    "base_map",
     "route_features",
     "route_map",
     "route_maps",
@@ -440,6 +441,48 @@ def setup_map(
     CorridorsCall("setup", cfg).add_to(m)
 
 
+def base_map(
+    south: float,
+    west: float,
+    north: float,
+    east: float,
+    *,
+    title: str,
+    highlight: Iterable[str] = (),
+    tiles: str | None = None,
+    attributions: Sequence[str] = (*DATA_ATTRIBUTIONS, BASEMAP_ATTRIBUTION),
+    head_scripts: Mapping[str, str] | None = None,
+    **options: Any,
+) -> OfflineMap:
+    """The map every corridors map starts from: centred on the bounds, a scale, the helpers'
+    setup (:func:`setup_map`), the Natural Earth basemap with ``highlight`` countries, and
+    ``tiles`` as an optional online layer (off by default).
+
+    ``head_scripts`` (name → JavaScript) go into the page header; ``options`` go to
+    :class:`~maps.offline.OfflineMap` (e.g. ``prefer_canvas=True``).
+    """
+    m = OfflineMap(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=5,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,
+        **{"minZoom": 3},
+        **options,
+    )
+    root = m.get_root()
+    root.title = title  # type: ignore[attr-defined]
+    for name, js in (head_scripts or {}).items():
+        root.header.add_child(Raw(f"<script>{js}</script>"), name=name)  # type: ignore[attr-defined]
+    setup_map(m, attributions=attributions)
+    add_basemap(m, highlight=sorted(highlight))
+    if tiles:
+        folium.TileLayer(
+            tiles, name=f"{tiles} tiles (online)", overlay=True, control=True, show=False
+        ).add_to(m)
+    return m
+
+
 def _bounds(routes: Sequence[Mapping[str, Any]]) -> list[list[float]]:
     lats: list[float] = []
     lons: list[float] = []
@@ -487,28 +530,17 @@ def route_map(
         _check(r)
     feats = [route_features(r, primary=(i == 0)) for i, r in enumerate(routes)]
     (s, w), (n, e) = _bounds(routes)
-    m = OfflineMap(
-        location=[(s + n) / 2, (w + e) / 2],
-        zoom_start=5,
-        tiles=None,
-        control_scale=True,
-        zoom_snap=0.25,
-        **{"minZoom": 3},
-    )
-    root = m.get_root()
-    root.title = f"{route['origin']} → {route['destination']} · corridors route map"  # type: ignore[attr-defined]
-    setup_map(m)
     countries = {leg.get("country") for r in routes for leg in r["legs"]}
     countries |= {leg.get("to_country") for r in routes for leg in r["legs"]}
-    add_basemap(m, highlight=sorted(c for c in countries if c))
-    if tiles:
-        folium.TileLayer(
-            tiles,
-            name=f"{tiles} tiles (online)",
-            overlay=True,
-            control=True,
-            show=False,
-        ).add_to(m)
+    m = base_map(
+        s,
+        w,
+        n,
+        e,
+        title=f"{route['origin']} → {route['destination']} · corridors route map",
+        highlight={c for c in countries if c},
+        tiles=tiles,
+    )
     for i, (r, f) in enumerate(zip(routes, feats, strict=True), start=1):
         group = folium.FeatureGroup(name=_layer_name(i, r), overlay=True, control=True, show=True)
         CorridorsCall("addRoute", f).add_to(group)

@@ -15,61 +15,21 @@ import difflib
 import io
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from corridors.api.errors import LimitExceededError
 from corridors.api.models import LIMITS, CompareRequest, Limits, MatrixRequest, RouteMapQuery
-from corridors.costing import CostModel
-from corridors.planner import Avoid, Planner, Route
-from corridors.rules import Rules
+from corridors.planner import Planner, Route
 from corridors.shipment import Shipment, shipment_defaults
 from geodata.errors import InvalidInputError
-from geodata.network import Network, load_network
+from geodata.network import load_network
 
-__all__ = ["BoundedPlanner", "Service", "rows_to_csv"]
+__all__ = ["Service", "rows_to_csv"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class BoundedPlanner(Planner):
-    """A :class:`~corridors.planner.Planner` whose cost-model cache is a bounded LRU.
-
-    Parameters
-    ----------
-    network, rules
-        As for :class:`~corridors.planner.Planner`.
-    max_models
-        Cost models kept; the least recently used is dropped beyond it.
-    """
-
-    def __init__(
-        self, network: Network | None = None, rules: Rules | None = None, *, max_models: int
-    ) -> None:
-        super().__init__(network, rules)
-        self._models: OrderedDict[tuple[Any, ...], CostModel] = OrderedDict()
-        self.max_models = max_models
-
-    def model(
-        self,
-        shipment: Shipment,
-        modes: frozenset[str],
-        include_planned: bool,
-        avoid: Avoid | None = None,
-    ) -> CostModel:
-        """The cost model for a shipment and options (LRU-cached)."""
-        key = (shipment, modes, include_planned, avoid or Avoid())
-        if key in self._models:
-            self._models.move_to_end(key)
-            return self._models[key]
-        built = super().model(shipment, modes, include_planned, avoid)
-        while len(self._models) > self.max_models:
-            dropped, _ = self._models.popitem(last=False)
-            log.debug("dropped the cost model of %s", dropped[0])
-        return built
 
 
 def _split(text: str, what: str, limit: int) -> list[str]:
@@ -102,8 +62,9 @@ class Service:
     Parameters
     ----------
     planner
-        The planner to use (e.g. a test's); by default a :class:`BoundedPlanner` on
-        ``network_file`` is built at the first request.
+        The planner to use (e.g. a test's); by default a
+        :class:`~corridors.planner.Planner` with a bounded model cache on ``network_file``
+        is built at the first request.
     network_file
         The network to serve (default: the embedded one).
     limits
@@ -129,7 +90,7 @@ class Service:
         if self._planner is None:
             with self._build_lock:
                 if self._planner is None:
-                    self._planner = BoundedPlanner(
+                    self._planner = Planner(
                         load_network(self.network_file), max_models=self.limits.cached_models
                     )
         return self._planner

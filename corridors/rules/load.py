@@ -45,6 +45,7 @@ __all__ = [
     "build_rules",
     "clear_cache",
     "default_rules_dir",
+    "first_error",
     "load_raw_rules",
     "load_rules",
     "rules_hash",
@@ -332,10 +333,16 @@ def _validate(file: str, model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise RulesError(file, _loc_path(first["loc"]), _clean(first["msg"]) + more) from None
+        raise RulesError(file, *first_error(exc)) from None
+
+
+def first_error(exc: ValidationError) -> tuple[str, str]:
+    """(dotted key path, reason) of a pydantic error's first problem, saying how many more
+    there are: the one line every data file of the project reports."""
+    errors = exc.errors()
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return _loc_path(first["loc"]), _clean(str(first["msg"])) + more
 
 
 def _loc_path(loc: Iterable[int | str]) -> str:

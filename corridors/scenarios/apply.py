@@ -8,7 +8,6 @@ Infrastructure overrides change ``Network.edge_status`` of the edges whose name 
 
 from __future__ import annotations
 
-import collections
 import copy
 import dataclasses
 import datetime as dt
@@ -149,26 +148,12 @@ MAX_SCENARIO_PLANNERS = 4
 MAX_MODELS_PER_PLANNER = 8
 
 
-class _BoundedModels(collections.OrderedDict):  # type: ignore[type-arg]
-    """A planner's cost-model cache that forgets the least recently added beyond a size."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
-        while len(self) > self.size:
-            self.popitem(last=False)
-
-
 @functools.lru_cache(maxsize=MAX_SCENARIO_PLANNERS)
 def _planner(sc: Scenario) -> Any:
     from corridors.planner import Planner
 
     applied = apply_scenario(sc)
-    planner = Planner(applied.network, applied.rules)
-    planner._models = _BoundedModels(MAX_MODELS_PER_PLANNER)
+    planner = Planner(applied.network, applied.rules, max_models=MAX_MODELS_PER_PLANNER)
     planner.scenario = applied  # type: ignore[attr-defined]
     return planner
 

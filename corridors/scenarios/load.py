@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from corridors.rules.load import _loc_path
+from corridors.rules.load import first_error
 from corridors.scenarios.schema import ScenarioFile
 from geodata.errors import InvalidInputError
 
@@ -222,8 +222,5 @@ def _parse(raw_text: str, where: str) -> ScenarioFile:
     try:
         return ScenarioFile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        path = _loc_path(first["loc"]) or "(top level)"
-        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ScenarioError(f"{where}: {path}: {message}{more}") from None
+        path, reason = first_error(exc)
+        raise ScenarioError(f"{where}: {path or '(top level)'}: {reason}") from None

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from corridors.rules.load import first_error
 from corridors.scenarios.load import Scenario, ScenarioError, load_scenario
 from corridors.scenarios.schema import (
     PostOverride,
@@ -166,10 +167,8 @@ def derived_scenario(
         try:
             override = p.override(float(v))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            what = ".".join(str(x) for x in err["loc"]) or "value"
-            message = str(err["msg"]).removeprefix("Value error, ")
-            raise ScenarioError(f"{p.text}={float(v):g}: {what}: {message}") from None
+            what, reason = first_error(exc)
+            raise ScenarioError(f"{p.text}={float(v):g}: {what or 'value'}: {reason}") from None
         for key, items in override.items():
             tables[key] = tables.get(key, ()) + items
     label = ", ".join(f"{p.text}={float(v):g}" for p, v in zip(params, values, strict=True))

@@ -343,8 +343,12 @@ def test_cli_sweep_writes_a_plot(tmp_path: Path) -> None:
         ],
     )
     assert got.exit_code == 0, got.output
-    assert plot.read_text(encoding="utf-8").lstrip().startswith("<?xml")
-    assert "no switch in the range" in got.output or "switch for" in got.output
+    svg = plot.read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<path" in svg
+    rows = [line for line in got.output.splitlines() if "Tashkent → Karachi:" in line]
+    assert len(rows) == 2  # one run per value
+    costs = [float(r.split("USD ")[1].split(" generalized")[0].replace(",", "")) for r in rows]
+    assert costs[1] > costs[0]  # dearer road, dearer trip
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import folium
-from conftest import expected_markers, make_route
 from headless_chromium import Browser
+from route_samples import expected_markers, make_route
 
 from maps import MODE_COLOURS, OfflineMap, route_maps
 

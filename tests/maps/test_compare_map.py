@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import expected_markers
 from headless_chromium import Browser
+from route_samples import expected_markers
 
 from corridors.planner import Planner
 from geodata.errors import InvalidInputError

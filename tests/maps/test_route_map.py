@@ -11,7 +11,7 @@ from typing import Any
 import folium
 import folium.plugins
 import pytest
-from conftest import expected_markers, make_route
+from route_samples import expected_markers, make_route
 
 import maps._assets as assets_mod
 from geodata.errors import DataError, InvalidInputError
