@@ -499,21 +499,10 @@ class CostModel:
                 },
             )
             return hours, cost, note
-        start = sh.departure_time()
-        for day in range(_CLOSURE_LOOKAHEAD_DAYS + 1):  # departure day, then a week on
-            when = start + dt.timedelta(days=day)
-            on = "on" if day == 0 else "within a week of departure, on"
-            try:
-                opening = next_opening(post, direction, when, rules=self.rules)
-            except PostClosedError as exc:
-                self.blocked.append(f"{name} ({direction}) closed {on} {when.date()}: {exc}")
-                return None
-            if opening - when > _LONG_CLOSURE:
-                self.blocked.append(
-                    f"{name} ({direction}) is closed {on} {when.date().isoformat()} "
-                    f"until {opening.date().isoformat()}"
-                )
-                return None
+        closed = self._long_closure(post, direction, name)
+        if closed is not None:
+            self.blocked.append(closed)
+            return None
         fig = crossing_figures(
             post, direction, sh.departure, carrier=carrier, tir=sh.tir, rules=self.rules
         )
@@ -529,6 +518,31 @@ class CostModel:
             },
         )
         return fig.hours, fig.cost_usd, note
+
+    def _long_closure(self, post: str, direction: str, name: str) -> str | None:
+        """Why a listed post is left out (closed for long on the departure day or within a
+        week of it), or None; the same for every truck, so asked once per direction."""
+        cache = self.__dict__.setdefault("_closure_cache", {})
+        if (post, direction) in cache:
+            return cache[(post, direction)]
+        start = self.shipment.departure_time()
+        why: str | None = None
+        for day in range(_CLOSURE_LOOKAHEAD_DAYS + 1):  # departure day, then a week on
+            when = start + dt.timedelta(days=day)
+            on = "on" if day == 0 else "within a week of departure, on"
+            try:
+                opening = next_opening(post, direction, when, rules=self.rules)
+            except PostClosedError as exc:
+                why = f"{name} ({direction}) closed {on} {when.date()}: {exc}"
+                break
+            if opening - when > _LONG_CLOSURE:
+                why = (
+                    f"{name} ({direction}) is closed {on} {when.date().isoformat()} "
+                    f"until {opening.date().isoformat()}"
+                )
+                break
+        cache[(post, direction)] = why
+        return why
 
     def _border_arc(self, arcs: _Arcs, e: int, *, rail: bool) -> None:
         net = self.network
