@@ -23,15 +23,19 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from corridors.costing import CostModel
+from corridors.planner import Avoid, Planner
 from corridors.rules.query import crossing_figures
 from corridors.rules.schema import Rules
+from corridors.shipment import Shipment
 
-__all__ = ["RulesDelta", "derived_planner", "recost", "rules_delta"]
+__all__ = ["RecostedPlanner", "RulesDelta", "derived_planner", "recost", "rules_delta"]
 
 log = logging.getLogger(__name__)
 
@@ -135,27 +139,32 @@ def recost(model: Any, rules: Rules, delta: RulesDelta) -> Any:
     return m
 
 
-def derived_planner(base: Any, rules: Rules, delta: RulesDelta) -> Any:
+class RecostedPlanner(Planner):
+    """A planner sharing ``base``'s network, places and caches, whose cost models are
+    ``base``'s re-costed for ``rules`` (built lazily, one per shipment and options)."""
+
+    def __init__(self, base: Planner, rules: Rules, delta: RulesDelta) -> None:
+        self.__dict__.update(base.__dict__)  # network, places, name caches: all shared
+        self.rules = rules
+        self.base = base
+        self.delta = delta
+        self._models = OrderedDict()
+
+    def model(
+        self,
+        shipment: Shipment,
+        modes: frozenset[str],
+        include_planned: bool,
+        avoid: Avoid | None = None,
+    ) -> CostModel:
+        """The base planner's model for these options, re-costed (cached)."""
+        key = (shipment, modes, include_planned, avoid or Avoid())
+        if key not in self._models:
+            base_model = self.base.model(shipment, modes, include_planned, avoid)
+            self._models[key] = recost(base_model, self.rules, self.delta)
+        return self._models[key]
+
+
+def derived_planner(base: Planner, rules: Rules, delta: RulesDelta) -> RecostedPlanner:
     """A planner whose cost models are ``base``'s, re-costed for ``rules`` (lazily)."""
-    from corridors.planner import Avoid, Planner
-
-    class _Derived(Planner):
-        def model(  # type: ignore[override]
-            self,
-            shipment: Any,
-            modes: frozenset[str],
-            include_planned: bool,
-            avoid: Avoid | None = None,
-        ) -> Any:
-            key = (shipment, modes, include_planned, avoid or Avoid())
-            if key not in self._models:
-                self._models[key] = recost(
-                    base.model(shipment, modes, include_planned, avoid), rules, delta
-                )
-            return self._models[key]
-
-    planner = _Derived.__new__(_Derived)
-    planner.__dict__.update(base.__dict__)
-    planner.rules = rules
-    planner._models = {}
-    return planner
+    return RecostedPlanner(base, rules, delta)

@@ -368,7 +368,7 @@ def test_recosting_in_place_equals_a_full_rebuild(parameter: str, value: float) 
     sc = derived_scenario(base, [parse_parameter(parameter)], [value])
     applied = apply_scenario(sc)
     fast = _planner_for(base, sc, applied)
-    assert type(fast).__name__ == "_Derived"  # the in-place path was taken
+    assert type(fast).__name__ == "RecostedPlanner"  # the in-place path was taken
     full = Planner(applied.network, applied.rules)
     args = {"shipment": _uzb(), "objective": "generalized", "draws": 200}
     # the re-costed graph reuses the base graph (with_weights); give the base graph its
