@@ -855,7 +855,13 @@ class Planner:
         return rows
 
     def totals(
-        self, model: CostModel, arcs: Sequence[int], start: int, end: int
+        self,
+        model: CostModel,
+        arcs: Sequence[int],
+        start: int,
+        end: int,
+        *,
+        columns: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[float, float, float, list[str]]:
         """Cost (USD), door-to-door hours, km and border posts of a path of ``model``'s arcs,
         without building its bill or legs.
@@ -864,7 +870,9 @@ class Planner:
         ``distance_km`` and the names of ``bill.border_crossings()``): the items of
         :func:`corridors.bill.itemise` are summed in the same order and grouping, and the
         waits at shut posts come from the same walk of the clock; the labels, details and
-        geometry are skipped.
+        geometry are skipped.  ``columns`` gives the cost and hours of ``arcs`` (one value
+        per arc of the path, in its order) instead of the model's own, e.g. those of a
+        scenario re-costed for this path only (:mod:`corridors.scenarios.batch`).
         """
         net, a, sh = model.network, model.arcs, model.shipment
         hd = model.rules.handling
@@ -892,14 +900,17 @@ class Planner:
             costs.append(lift_cost)
             hours.append(lift.hours.value)
             clock += dt.timedelta(hours=lift.hours.value)
-        cost_col, hours_col = a["cost"], a["hours"]
+        if columns is None:
+            cost_col, hours_col = a["cost"][arr], a["hours"][arr]
+        else:
+            cost_col, hours_col = np.asarray(columns[0]), np.asarray(columns[1])
         border = ARC_KINDS.index("border")
         for i0, i1 in bounds:
             if haul[i0]:
-                c, h = float(cost_col[arr[i0:i1]].sum()), float(hours_col[arr[i0:i1]].sum())
+                c, h = float(cost_col[i0:i1].sum()), float(hours_col[i0:i1].sum())
             else:
                 i = int(arr[i0])
-                c, h = float(cost_col[i]), float(hours_col[i])
+                c, h = float(cost_col[i0]), float(hours_col[i0])
                 if kind[i0] == border:
                     note = model.notes[int(a["info"][i])] if a["info"][i] >= 0 else {}
                     edge = int(e[i0])

@@ -462,19 +462,25 @@ class CostedGraph:
         self,
         source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
         target_sets: Sequence[tuple[np.ndarray, np.ndarray]],
+        *,
+        potential: tuple[Any, ...] | None = None,
     ) -> list[list[Path | None]]:
         """The best path from each source set to each target set (node ids with entry and
         exit costs): one A* search per source set towards all target sets, guided by
         :meth:`potential` of their union (computed once).  ``out[i][j]`` is None where
-        set ``j`` cannot be reached from set ``i``."""
+        set ``j`` cannot be reached from set ``i``.
+
+        ``potential`` replaces that potential: one from :meth:`potential` of the same
+        targets on a graph with the same structure and weights nowhere above this graph's
+        (e.g. the least weights over a box of scenarios), which stays consistent here."""
         n = self.n_nodes
         sets = []
         for t, c in target_sets:
             tgt = _nodes(t, n, "target")
             sets.append((tgt, _costs(c, tgt, "target")))
         live = [j for j, (t, _) in enumerate(sets) if len(t)]
-        h = None
-        if live:
+        h = potential
+        if live and h is None:
             h = self.potential(
                 np.concatenate([sets[j][0] for j in live]),
                 np.concatenate([sets[j][1] for j in live]),

@@ -48,6 +48,7 @@ __all__ = [
     "first_error",
     "load_raw_rules",
     "load_rules",
+    "packaged_raw_rules",
     "rules_hash",
 ]
 
@@ -154,6 +155,16 @@ def load_raw_rules(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
     return copy.deepcopy(_raw_cached(key))
 
 
+def packaged_raw_rules() -> Mapping[str, dict[str, Any]]:
+    """The packaged rules as parsed TOML, shared and cached: read it, never change it.
+
+    A caller that edits some files copies those and keeps the others as they are; then
+    :func:`build_rules` reuses the packaged validation of every file left untouched (the
+    very same object) instead of validating it again.
+    """
+    return _raw_cached(_PACKAGE_ORIGIN)
+
+
 def build_rules(raw: Mapping[str, dict[str, Any]], *, origin: str) -> Rules:
     """Validate and cross-check rules given as parsed TOML (see :func:`load_raw_rules`).
 
@@ -213,29 +224,48 @@ def _read_toml(base: Traversable | Path, name: str) -> dict[str, Any]:
 # Building
 # --------------------------------------------------------------------------------------------
 def _build(raw: Mapping[str, dict[str, Any]], *, origin: str) -> Rules:
-    sources_file = _validate(
-        "sources.toml", SourcesFile, _with_keys(copy.deepcopy(raw["sources.toml"]), "sources")
-    )
-    catalogue = {key: src.model_dump() for key, src in sources_file.sources.items()}
+    # files that are the packaged parsed files themselves (same object, with the packaged
+    # sources) were validated when the packaged rules were loaded: reuse that
+    pkg = _raw_cached(_PACKAGE_ORIGIN)
+    shipped = None
+    if raw is not pkg and raw.get("sources.toml") is pkg["sources.toml"]:
+        shipped = _load_cached(_PACKAGE_ORIGIN)
 
-    resolved = {
-        name: _resolve_sources(name, copy.deepcopy(raw[name]), _catalogue(name, raw, catalogue))
-        for name in RULES_FILES[1:]
-    }
-    posts_raw = _merge_shared_closures(_with_keys(resolved["border_posts.toml"], "posts"))
-    border_posts = _validate("border_posts.toml", BorderPostsFile, posts_raw)
-    agreements = _validate(
-        "agreements.toml", AgreementsFile, _with_keys(resolved["agreements.toml"], "agreements")
-    )
-    rights = _validate("carrier_rights.toml", CarrierRightsFile, resolved["carrier_rights.toml"])
-    linehaul = _validate("linehaul.toml", LinehaulFile, resolved["linehaul.toml"])
-    handling = _validate("handling.toml", HandlingFile, resolved["handling.toml"])
-    capacity = _validate("capacity.toml", CapacityFile, resolved["capacity.toml"])
-    emissions = _validate("emissions.toml", EmissionsFile, resolved["emissions.toml"])
+    def reuse(name: str) -> Any:
+        return shipped is not None and raw.get(name) is pkg[name]
+
+    if shipped is not None:
+        sources = shipped.sources
+    else:
+        sources = _validate(
+            "sources.toml", SourcesFile, _with_keys(copy.deepcopy(raw["sources.toml"]), "sources")
+        ).sources
+    catalogue = {key: src.model_dump() for key, src in sources.items()}
+
+    def resolved(name: str) -> Any:
+        return _resolve_sources(name, copy.deepcopy(raw[name]), _catalogue(name, raw, catalogue))
+
+    def part(name: str, attr: str, schema: Any, table: str | None = None) -> Any:
+        if reuse(name):
+            return getattr(shipped, attr)
+        data = resolved(name)
+        if table is not None:
+            data = _with_keys(data, table)
+        if name == "border_posts.toml":
+            data = _merge_shared_closures(data)
+        return _validate(name, schema, data)
+
+    border_posts = part("border_posts.toml", "border_posts", BorderPostsFile, "posts")
+    agreements = part("agreements.toml", "agreements", AgreementsFile, "agreements")
+    rights = part("carrier_rights.toml", "carrier_rights", CarrierRightsFile)
+    linehaul = part("linehaul.toml", "linehaul", LinehaulFile)
+    handling = part("handling.toml", "handling", HandlingFile)
+    capacity = part("capacity.toml", "capacity", CapacityFile)
+    emissions = part("emissions.toml", "emissions", EmissionsFile)
 
     rules = Rules(
         origin=origin,
-        sources=sources_file.sources,
+        sources=sources,
         border_posts=border_posts,
         agreements=agreements,
         carrier_rights=rights,

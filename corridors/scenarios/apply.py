@@ -15,13 +15,20 @@ import functools
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from corridors.rules.load import RulesError, build_rules, load_raw_rules, load_rules, rules_hash
+from corridors.rules.load import (
+    RulesError,
+    build_rules,
+    load_raw_rules,
+    load_rules,
+    packaged_raw_rules,
+    rules_hash,
+)
 from corridors.rules.schema import Rules
 from corridors.scenarios.load import Scenario, ScenarioError, load_scenario
 from corridors.scenarios.schema import (
@@ -104,11 +111,32 @@ def apply_scenario(
 
 @functools.lru_cache(maxsize=32)
 def _apply_default(sc: Scenario) -> Applied:
-    return _apply(sc, load_network(), load_raw_rules())
+    return _apply(sc, load_network(), packaged_raw_rules())
 
 
-def _apply(sc: Scenario, network: Network, raw: dict[str, dict[str, Any]]) -> Applied:
-    raw = copy.deepcopy(raw)
+class _CopyOnWrite(dict):  # type: ignore[type-arg]
+    """Parsed rules files, each deep-copied the first time an override asks for it; the
+    files no override touches stay the base's very objects (so that
+    :func:`corridors.rules.load.build_rules` reuses their validation)."""
+
+    def __init__(self, base: Mapping[str, dict[str, Any]]) -> None:
+        super().__init__(base)
+        self._copied: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._copied:
+            super().__setitem__(key, copy.deepcopy(super().__getitem__(key)))
+            self._copied.add(key)
+        return super().__getitem__(key)
+
+    def plain(self) -> dict[str, dict[str, Any]]:
+        """The files as a plain dict (copied or shared), without copying any more."""
+        return {k: dict.__getitem__(self, k) for k in dict.keys(self)}
+
+
+def _apply(sc: Scenario, network: Network, base_raw: Mapping[str, dict[str, Any]]) -> Applied:
+    cow = _CopyOnWrite(base_raw)
+    raw: Any = cow
     status = network.edge_status.copy()
     gauge = network.edge_gauge_mm.copy()
     changes: list[str] = []
@@ -120,6 +148,7 @@ def _apply(sc: Scenario, network: Network, raw: dict[str, dict[str, Any]]) -> Ap
         if file.shipment.tir is not None:
             tir = file.shipment.tir
             changes.append(f"shipments {'under' if tir else 'without'} a TIR carnet")
+    raw = cow.plain()
     try:
         rules = build_rules(raw, origin=f"scenario:{sc.name}")
     except RulesError as exc:
@@ -180,14 +209,18 @@ class _Editor:
         self.gauge = gauge
         self.changes: list[str] = []
         self._key = ""
-        self.posts: dict[str, Any] = raw["border_posts.toml"].setdefault("posts", {})
 
     def fail(self, key: str, reason: str) -> None:
         raise ScenarioError(f"{self.where}: {key}: {reason}")
 
+    @property
+    def posts(self) -> dict[str, Any]:
+        """The border posts table of the rules being edited."""
+        return self.raw["border_posts.toml"].setdefault("posts", {})
+
     def run(self) -> None:
-        catalogue = self.raw["sources.toml"].setdefault("sources", {})
         for key, src in self.file.scenario.sources.items():
+            catalogue = self.raw["sources.toml"].setdefault("sources", {})
             if key in catalogue:
                 self.fail(f"scenario.sources.{key}", "a source of that key already exists")
             catalogue[key] = src.model_dump(exclude_none=True)

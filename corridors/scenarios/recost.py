@@ -35,7 +35,15 @@ from corridors.rules.query import crossing_figures
 from corridors.rules.schema import Rules
 from corridors.shipment import Shipment
 
-__all__ = ["RecostedPlanner", "RulesDelta", "derived_planner", "recost", "rules_delta"]
+__all__ = [
+    "NoteChanges",
+    "RecostedPlanner",
+    "RulesDelta",
+    "derived_planner",
+    "note_changes",
+    "recost",
+    "rules_delta",
+]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +82,8 @@ def rules_delta(old: dict[str, Any], new: dict[str, Any]) -> RulesDelta | None:
 
 
 def _diff(a: Any, b: Any, path: str) -> list[str]:
+    if a is b:  # a file a scenario left untouched is the base's very object
+        return []
     if isinstance(a, dict) and isinstance(b, dict):
         out: list[str] = []
         for k in set(a) | set(b):
@@ -84,6 +94,85 @@ def _diff(a: Any, b: Any, path: str) -> list[str]:
                 out += _diff(a[k], b[k], here)
         return out
     return [] if a == b else [path]
+
+
+@dataclass(frozen=True)
+class NoteChanges:
+    """Per-note changes of a re-costed model, indexed by note id; the last slot stands for
+    arcs without a note (``info == -1``) and never changes.
+
+    An arc's new cost is ``cost * factor[note] + d_cost[note]``, its new hours
+    ``hours + d_hours[note]``.
+    """
+
+    factor: np.ndarray
+    d_cost: np.ndarray
+    d_hours: np.ndarray
+    notes: tuple[dict[str, Any], ...]
+
+    def arc_slot(self, info: np.ndarray) -> np.ndarray:
+        """The slot of each arc (its note, or the last slot for arcs without one)."""
+        return np.where(info >= 0, info, len(self.factor) - 1)
+
+    def columns(self, model: Any, arcs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """New cost and hours of ``arcs`` of ``model`` (all arcs by default)."""
+        a = model.arcs
+        if arcs is None:
+            cost, hours, info = a["cost"], a["hours"], a["info"]
+        else:
+            cost, hours, info = a["cost"][arcs], a["hours"][arcs], a["info"][arcs]
+        slot = self.arc_slot(info)
+        return cost * self.factor[slot] + self.d_cost[slot], hours + self.d_hours[slot]
+
+
+def note_changes(model: Any, rules: Rules, delta: RulesDelta) -> NoteChanges:
+    """How ``delta`` changes ``model``'s notes under ``rules`` (see :class:`NoteChanges`).
+
+    Parameters
+    ----------
+    model
+        A :class:`corridors.costing.CostModel` of the base rules.
+    rules
+        The scenario's rules.
+    delta
+        What differs (:func:`rules_delta`).
+    """
+    notes = list(model.notes)
+    sh = model.shipment
+    n = len(notes) + 1
+    factor = np.ones(n)
+    d_cost = np.zeros(n)
+    d_hours = np.zeros(n)
+    for nid, parts in _relevant_notes(model, delta):
+        if parts[0] == "road":
+            old_q, new_q = notes[nid]["rate"], rules.linehaul.road[parts[1]].cost_per_truck_km
+            factor[nid] = new_q.value / old_q.value
+            notes[nid] = {**notes[nid], "rate": new_q}
+        else:
+            old = notes[nid].get("figures")
+            if old is None:
+                continue
+            carrier = None if parts[3] == "None" else parts[3]
+            new = crossing_figures(
+                parts[1], parts[2], sh.departure, carrier=carrier, tir=sh.tir, rules=rules
+            )
+            d_cost[nid] = new.cost_usd - old.cost_usd
+            d_hours[nid] = new.hours - old.hours
+            notes[nid] = {**notes[nid], "figures": new}
+    return NoteChanges(factor, d_cost, d_hours, tuple(notes))
+
+
+def _relevant_notes(model: Any, delta: RulesDelta) -> list[tuple[int, list[str]]]:
+    """The notes of ``model`` that ``delta`` may change: road-rate notes of its countries
+    and border notes of its posts (note id, key split on ``:``)."""
+    out = []
+    for key, nid in model._note_ids.items():
+        parts = key.split(":")
+        if (parts[0] == "road" and parts[1] in delta.road) or (
+            parts[0] == "border" and len(parts) == 4 and parts[1] in delta.posts
+        ):
+            out.append((nid, parts))
+    return out
 
 
 def recost(model: Any, rules: Rules, delta: RulesDelta) -> Any:
@@ -104,37 +193,11 @@ def recost(model: Any, rules: Rules, delta: RulesDelta) -> Any:
     }
     m.rules = rules
     m.base_model = model  # lets Planner.graph() reuse the base graph's structure
-    a = model.arcs
-    notes = list(model.notes)
-    sh = model.shipment
-    # per-note changes, applied to all arcs at once through the arcs' note ids
-    n = len(notes) + 1  # the last slot stands for arcs without a note (info == -1)
-    factor = np.ones(n)
-    d_cost = np.zeros(n)
-    d_hours = np.zeros(n)
-    for key, nid in model._note_ids.items():
-        parts = key.split(":")
-        if parts[0] == "road" and parts[1] in delta.road:
-            old_q, new_q = notes[nid]["rate"], rules.linehaul.road[parts[1]].cost_per_truck_km
-            factor[nid] = new_q.value / old_q.value
-            notes[nid] = {**notes[nid], "rate": new_q}
-        elif parts[0] == "border" and len(parts) == 4 and parts[1] in delta.posts:
-            old = notes[nid].get("figures")
-            if old is None:
-                continue
-            carrier = None if parts[3] == "None" else parts[3]
-            new = crossing_figures(
-                parts[1], parts[2], sh.departure, carrier=carrier, tir=sh.tir, rules=rules
-            )
-            d_cost[nid] = new.cost_usd - old.cost_usd
-            d_hours[nid] = new.hours - old.hours
-            notes[nid] = {**notes[nid], "figures": new}
-    info = np.where(a["info"] >= 0, a["info"], n - 1)
-    cost = a["cost"] * factor[info] + d_cost[info]
-    hours = a["hours"] + d_hours[info]
-    changed = int(np.count_nonzero((factor != 1.0) | (d_cost != 0.0) | (d_hours != 0.0)))
-    m.arcs = {**a, "cost": cost, "hours": hours}
-    m.notes = notes
+    ch = note_changes(model, rules, delta)
+    cost, hours = ch.columns(model)
+    changed = int(np.count_nonzero((ch.factor != 1.0) | (ch.d_cost != 0.0) | (ch.d_hours != 0.0)))
+    m.arcs = {**model.arcs, "cost": cost, "hours": hours}
+    m.notes = list(ch.notes)
     log.debug("re-costed the arcs of %d note(s) of %d arcs", changed, len(cost))
     return m
 

@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 #: Most runs (values × values for two parameters) a sweep accepts.
 MAX_RUNS = 10_000
+#: Grids at least this large are routed by the batch evaluator by default: it costs a few
+#: dozen searches up front (a grid this size costs as much run value by value on two cores).
+BATCH_MIN_RUNS = 64
 #: Bisection steps per switch (each halves the bracket).
 BISECT_STEPS = 8
 
@@ -372,6 +375,7 @@ def sweep(
     refine: bool = True,
     bisect_steps: int = BISECT_STEPS,
     progress: Callable[[int, int], None] | None = None,
+    batch: bool | None = None,
 ) -> Sweep:
     """Run the base scenario with one or two parameters varied over ranges.
 
@@ -395,6 +399,12 @@ def sweep(
         the bracket ``bisect_steps`` times.
     progress
         Called with (runs done, runs planned).
+    batch
+        Route all values at once with :class:`corridors.scenarios.batch.BatchEvaluator`
+        (parametric certificate: a few searches for the whole grid, each value then
+        re-costed and checked, in this process); by default when the grid has at least
+        :data:`BATCH_MIN_RUNS` values and no Dask scheduler is given.  Parameters that
+        change more than post figures and road rates always run value by value.
 
     Raises
     ------
@@ -432,10 +442,48 @@ def sweep(
         return _Job(sc, params, values, pair_t, day, objective, carrier)
 
     runner = _Runner(workers, scheduler)
-    rows = runner.map([job(v) for v in combos], progress)
+    ev = None
+    if batch is None:
+        batch = scheduler is None and len(combos) >= BATCH_MIN_RUNS
+    if batch:
+        from corridors.scenarios.batch import BatchEvaluator, NotBatchableError
+
+        def direct(values: tuple[float, ...], some: tuple[tuple[str, str], ...]) -> Any:
+            return _run(_Job(**{**job(values).__dict__, "pairs": some}))
+
+        grid = np.array(combos)
+        try:
+            ev = BatchEvaluator(
+                sc,
+                params,
+                grid.min(axis=0),
+                grid.max(axis=0),
+                pair_t,
+                departure=day,
+                objective=objective,
+                carrier=carrier,
+                direct=direct,
+            )
+        except NotBatchableError as exc:
+            log.info("sweep: scenario by scenario (%s)", exc)
+    if ev is not None:
+        rows = []
+        for i, v in enumerate(combos, start=1):
+            rows += ev.rows(v)
+            if progress:
+                progress(i, len(combos))
+
+        def one(values: tuple[float, ...], pair: tuple[str, str]) -> dict[str, Any]:
+            return ev.rows(values)[pair_t.index(pair)]
+    else:
+        rows = runner.map([job(v) for v in combos], progress)
+
+        def one(values: tuple[float, ...], pair: tuple[str, str]) -> dict[str, Any]:
+            return runner.map([_Job(**{**job(values).__dict__, "pairs": (pair,)})], None)[0]
+
     switches: list[dict[str, Any]] = []
     if len(params) == 1 and refine:
-        switches = _refine(rows, params[0], pair_t, runner, job, bisect_steps)
+        switches = _refine(rows, params[0], pair_t, one, bisect_steps)
     else:
         switches = _grid_switches(rows, params, pair_t)
     runner.close()
@@ -495,8 +543,7 @@ def _refine(
     rows: list[dict[str, Any]],
     param: Parameter,
     pairs: tuple[tuple[str, str], ...],
-    runner: _Runner,
-    job: Callable[[tuple[float, ...]], _Job],
+    one: Callable[[tuple[float, ...], tuple[str, str]], dict[str, Any]],
     steps: int,
 ) -> list[dict[str, Any]]:
     switches: list[dict[str, Any]] = []
@@ -512,7 +559,7 @@ def _refine(
             below, above = lo["choice"], hi["choice"]
             for _ in range(steps):
                 mid = (a + b) / 2
-                got = runner.map([_Job(**{**job((mid,)).__dict__, "pairs": ((o, d),)})], None)[0]
+                got = one((mid,), (o, d))
                 if got["choice"] == below:
                     a = mid
                 else:

@@ -1,0 +1,450 @@
+"""Many scenarios of a sweep at once, exactly, with a few searches instead of one per scenario.
+
+When the swept parameters change only border-post figures and road rates
+(:mod:`corridors.scenarios.recost`), every arc's search weight is an affine function of the
+parameter values ``θ`` inside the box the values span: ``W(θ) = W0 + Σ θ_i · W_i``.  The
+weight of a path is then affine in ``θ`` as well, and the best weight ``OPT(θ)`` of an
+origin–destination pair, a minimum of affine functions, is concave.  That gives an exact
+certificate with few searches (parametric shortest paths):
+
+1. search at the box's corners; every path found is a *candidate*;
+2. the lower envelope ``L(θ)`` of the candidates' weights splits the box into convex regions,
+   one per candidate; search again at every vertex of every region, adding the paths found;
+3. repeat until every vertex has been searched.  Then ``OPT = L`` at every vertex, and since
+   ``OPT <= L`` everywhere and ``OPT`` is concave, ``OPT = L`` on the whole box: for any
+   ``θ`` in it, the candidate that is cheapest at ``θ`` is a best path.
+
+Each scenario is still applied and re-costed from its own rules (:func:`apply_scenario`,
+:func:`~corridors.scenarios.recost.note_changes`): its note changes must equal the affine
+model's at its ``θ``, else it is routed directly, as are near-ties between two candidates
+(where a direct search's tie-break decides) and anything the model cannot certify.  The
+figures of each row (cost, hours with the waits at shut posts, distance) come from
+:meth:`corridors.planner.Planner.totals` on the scenario's own re-costed arc values.
+So every row equals a direct run of that scenario (tested).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import itertools
+import logging
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from corridors.costing import TRAVEL_MODES
+from corridors.scenarios.load import Scenario
+from corridors.scenarios.recost import NoteChanges, RulesDelta, note_changes, rules_delta
+
+__all__ = ["BatchEvaluator", "NotBatchableError"]
+
+log = logging.getLogger(__name__)
+
+#: Relative tolerance for "the same weight" (ties, the affine check): far above the rounding
+#: of sums of a few thousand arcs (~1e-13 relative), far below any real cost difference.
+_REL_TOL = 1e-9
+#: Candidates per pair beyond which the envelope is not enumerated (its vertices grow as the
+#: p-th power): that pair is then routed directly for every scenario.
+MAX_CANDIDATES = 14
+#: Threads for the searches at the vertices (the compiled search releases the GIL).
+_THREADS = max(1, min(4, os.cpu_count() or 1))
+#: Search rounds before giving up on certifying (each adds the paths found at new vertices).
+MAX_ROUNDS = 12
+
+
+class NotBatchableError(Exception):
+    """The scenarios differ in more than re-costable figures: route them one by one."""
+
+
+@dataclass
+class _Candidate:
+    arcs: tuple[int, ...]
+    start: int
+    end: int
+    a: float  # weight at the box's low corner (entry and exit costs included)
+    b: np.ndarray  # weight change per unit of each parameter
+    summary: dict[str, Any] | None = None
+
+
+@dataclass
+class _Group:
+    """The origins sharing one cost model, and the affine weights of that model."""
+
+    model: Any
+    origins: list[int]
+    sources: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    targets: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    owners: list[dict[int, Any]] = field(default_factory=list)
+    w0: np.ndarray | None = None
+    slopes: np.ndarray | None = None  # (p, arcs)
+    note0: np.ndarray | None = None  # (3, notes): factor, d_cost, d_hours at the low corner
+    note_slopes: np.ndarray | None = None  # (p, 3, notes)
+    potential: tuple[Any, ...] | None = None
+    searched: set[tuple[float, ...]] = field(default_factory=set)
+
+
+class BatchEvaluator:
+    """Routes OD pairs under many values of swept parameters, exactly (see the module doc).
+
+    Parameters
+    ----------
+    base
+        The scenario the parameters are applied on.
+    params
+        The swept :class:`~corridors.scenarios.sweep.Parameter` objects.
+    low, high
+        The box the values will lie in (per parameter).
+    pairs
+        ``(origin, destination)`` place names.
+    departure, objective, carrier
+        As for :func:`corridors.scenarios.sweep.sweep`.
+    direct
+        ``direct(values, pairs)`` routes pairs under one scenario the plain way (the
+        fallback); returns one row per pair.
+
+    Raises
+    ------
+    NotBatchableError
+        When the parameters change more than re-costable figures (network, TIR default,
+        other rules), so that the weights are not re-costed from the base's.
+    """
+
+    def __init__(
+        self,
+        base: Scenario,
+        params: Sequence[Any],
+        low: Sequence[float],
+        high: Sequence[float],
+        pairs: Sequence[tuple[str, str]],
+        *,
+        departure: dt.date,
+        objective: str,
+        carrier: str | None,
+        direct: Callable[[tuple[float, ...], tuple[tuple[str, str], ...]], list[dict[str, Any]]],
+    ) -> None:
+        from corridors.planner import _node_modes
+        from corridors.scenarios.apply import apply_scenario, scenario_planner
+        from corridors.shipment import Shipment
+
+        self.base, self.params, self.pairs = base, tuple(params), tuple(pairs)
+        self.objective, self.direct = objective, direct
+        self.low = np.asarray(low, dtype=np.float64)
+        self.high = np.asarray(high, dtype=np.float64)
+        self.step = np.where(self.high > self.low, self.high - self.low, 1.0)
+        self.base_applied = apply_scenario(base)
+        self.planner = scenario_planner(base)
+        self.tir = True if self.base_applied.tir is None else self.base_applied.tir
+        p = len(self.params)
+        anchors = [tuple(self.low)] + [tuple(self.low + self.step * np.eye(p)[i]) for i in range(p)]
+        applied = [self._applied(v) for v in anchors]
+        deltas = [self._delta(ap) for ap in applied]
+        self.delta = RulesDelta(
+            frozenset().union(*(d.posts for d in deltas)),
+            frozenset().union(*(d.road for d in deltas)),
+        )
+        self.node_modes = _node_modes(frozenset(TRAVEL_MODES))
+        pl = self.planner
+        self.groups: dict[Any, _Group] = {}
+        self.pair_group: list[tuple[_Group, int, int]] = []  # group, origin slot, target slot
+        self.no_route: dict[int, str] = {}
+        for k, (o, d) in enumerate(self.pairs):
+            place = pl.places.resolve(o, modes=self.node_modes)
+            sh = Shipment(
+                carrier=carrier or pl.default_shipment(place).carrier,
+                departure=departure,
+                tir=self.tir,
+            )
+            model = pl.model(sh, frozenset(TRAVEL_MODES), False)
+            g = self.groups.setdefault(sh, _Group(model, []))
+            if o not in g.origins:
+                g.origins.append(o)
+                src = pl._ends(model, place, self.node_modes, objective, start=True)
+                g.sources.append((np.asarray(src[0], np.int64), np.asarray(src[1], np.float64)))
+            dests = pl._destinations(d, self.node_modes)
+            dests = [x for x in dests if x.key != place.key]
+            states, weights, owner = pl._ends_many(model, dests, self.node_modes, objective)
+            g.targets.append((np.asarray(states, np.int64), np.asarray(weights, np.float64)))
+            g.owners.append(owner)
+            self.pair_group.append((g, g.origins.index(o), len(g.targets) - 1))
+            if not dests or not len(g.sources[g.origins.index(o)][0]):
+                self.no_route[k] = "origin and destination are the same place"
+        for g in self.groups.values():
+            self._affine(g, applied, anchors)
+        self.candidates: list[list[_Candidate]] = [[] for _ in self.pairs]
+        self.searches = 0
+        self._certify()
+
+    # ---------------------------------------------------------------- set-up
+    def _applied(self, values: Sequence[float]) -> Any:
+        from corridors.scenarios.apply import apply_scenario
+        from corridors.scenarios.sweep import derived_scenario
+
+        return apply_scenario(derived_scenario(self.base, self.params, values))
+
+    def _delta(self, applied: Any) -> RulesDelta:
+        base = self.base_applied
+        if applied.network is not base.network or applied.tir != base.tir:
+            raise NotBatchableError("the parameters change the network or the TIR default")
+        delta = rules_delta(base.raw, applied.raw)
+        if delta is None:
+            raise NotBatchableError("the parameters change rules that are not re-costed in place")
+        return delta
+
+    def _notes(self, model: Any, rules: Any) -> tuple[NoteChanges, np.ndarray]:
+        ch = note_changes(model, rules, self.delta)
+        return ch, np.stack([ch.factor, ch.d_cost, ch.d_hours])
+
+    def _weights_of(self, model: Any, ch: NoteChanges) -> np.ndarray:
+        cost, hours = ch.columns(model)
+        a = {"cost": cost, "hours": hours, "km": model.arcs["km"]}
+        return np.asarray(self.planner._weights(model, self.objective, a), dtype=np.float64)
+
+    def _affine(self, g: _Group, applied: list[Any], anchors: list[tuple[float, ...]]) -> None:
+        """Weights and note changes of ``g``'s model as affine functions of the values."""
+        chs = [self._notes(g.model, ap.rules) for ap in applied]
+        w = [self._weights_of(g.model, ch) for ch, _ in chs]
+        g.w0 = w[0]
+        g.slopes = np.stack([(wi - w[0]) / s for wi, s in zip(w[1:], self.step, strict=True)])
+        g.note0 = chs[0][1]
+        g.note_slopes = np.stack(
+            [(c[1] - chs[0][1]) / s for c, s in zip(chs[1:], self.step, strict=True)]
+        )
+        # the least weights over the box (affine: at a corner, arc by arc) give one A*
+        # potential that stays consistent for every value in the box
+        span = (self.high - self.low)[:, None] * g.slopes
+        w_lb = g.w0 + np.minimum(span, 0.0).sum(axis=0)
+        graph = self.planner.graph(g.model, self.objective).with_weights(self._clip(w_lb))
+        live = [t for t in g.targets if len(t[0])]
+        if live:
+            g.potential = graph.potential(
+                np.concatenate([t[0] for t in live]), np.concatenate([t[1] for t in live])
+            )
+
+    @staticmethod
+    def _clip(w: np.ndarray) -> np.ndarray:
+        """Weights with rounding-level negatives set to zero; real negatives refused."""
+        scale = float(np.abs(w).max(initial=1.0))
+        if np.any(w < -_REL_TOL * scale):
+            raise NotBatchableError("a weight turns negative inside the box")
+        return np.maximum(w, 0.0)
+
+    # ---------------------------------------------------------------- certification
+    def _weights_at(self, g: _Group, theta: np.ndarray) -> np.ndarray:
+        assert g.w0 is not None and g.slopes is not None
+        return self._clip(g.w0 + (theta - self.low) @ g.slopes)
+
+    def _search(self, g: _Group, theta: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        """Search from every origin of ``g`` at ``theta``: the weights and the paths (runs on
+        a worker thread: the compiled search releases the GIL)."""
+        w = self._weights_at(g, theta)
+        graph = self.planner.graph(g.model, self.objective).with_weights(w)
+        rows = graph.paths_to_sets(g.sources, g.targets, potential=g.potential)
+        return w, rows
+
+    def _take(self, g: _Group, theta: np.ndarray, w: np.ndarray, rows: list[Any]) -> None:
+        """Add the paths a search found to the candidates of their pairs."""
+        self.searches += len(g.origins)
+        for k, (gg, o_slot, t_slot) in enumerate(self.pair_group):
+            if gg is g and rows[o_slot][t_slot] is not None:
+                self._add(k, g, rows[o_slot][t_slot], w, theta)
+
+    def _add(self, k: int, g: _Group, path: Any, w: np.ndarray, theta: np.ndarray) -> None:
+        """Add ``path`` (found on weights ``w``, at ``theta``) to pair ``k``'s candidates,
+        unless a candidate already weighs as little there (a tie adds nothing to the
+        envelope)."""
+        cands = self.candidates[k]
+        arr = np.asarray(path.edges, dtype=np.int64)
+        u = theta - self.low
+        if cands:
+            here = min(c.a + float(c.b @ u) for c in cands)
+            if here <= path.cost + _REL_TOL * max(1.0, abs(path.cost)):
+                return
+        assert g.w0 is not None and g.slopes is not None
+        ends = path.cost - float(w[arr].sum())  # entry and exit costs
+        cands.append(
+            _Candidate(
+                tuple(int(e) for e in path.edges),
+                int(path.nodes[0]),
+                int(path.nodes[-1]),
+                float(g.w0[arr].sum()) + ends,
+                g.slopes[:, arr].sum(axis=1),
+            )
+        )
+
+    def _certify(self) -> None:
+        p = len(self.params)
+        corners = [
+            np.array(c)
+            for c in itertools.product(
+                *[(lo, hi) for lo, hi in zip(self.low, self.high, strict=True)]
+            )
+        ]
+        todo: dict[int, dict[tuple[float, ...], np.ndarray]] = {}
+        for g in self.groups.values():
+            todo[id(g)] = {self._key(c): c for c in corners}
+        self.uncertified: set[int] = set()
+        for _ in range(MAX_ROUNDS):
+            jobs = []
+            for g in self.groups.values():
+                for key, theta in todo.get(id(g), {}).items():
+                    if key not in g.searched:
+                        g.searched.add(key)
+                        jobs.append((g, theta))
+            with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+                found = list(pool.map(lambda job: self._search(*job), jobs))
+            for (g, theta), (w, rows) in zip(jobs, found, strict=True):
+                self._take(g, theta, w, rows)
+            todo = {}
+            for k, (g, _, _) in enumerate(self.pair_group):
+                if k in self.no_route or k in self.uncertified:
+                    continue
+                if len(self.candidates[k]) > MAX_CANDIDATES:
+                    self.uncertified.add(k)
+                    continue
+                for v in self._vertices(self.candidates[k], p):
+                    key = self._key(v)
+                    if key not in g.searched:
+                        todo.setdefault(id(g), {})[key] = v
+            if not todo:
+                break
+        else:
+            for g in self.groups.values():
+                for k, (gg, _, _) in enumerate(self.pair_group):
+                    if gg is g and todo.get(id(g)):
+                        self.uncertified.add(k)
+        log.info(
+            "batch: %d searches, %d candidates, %d pair(s) not certified",
+            self.searches,
+            sum(len(c) for c in self.candidates),
+            len(self.uncertified),
+        )
+
+    def _key(self, theta: np.ndarray) -> tuple[float, ...]:
+        rel = (np.asarray(theta) - self.low) / self.step
+        return tuple(float(x) for x in np.round(rel, 9))
+
+    def _vertices(self, cands: list[_Candidate], p: int) -> list[np.ndarray]:
+        """The vertices of the regions of the candidates' lower envelope in the box."""
+        if not cands:
+            return []
+        a = np.array([c.a for c in cands])
+        b = np.stack([c.b for c in cands])
+        free = np.flatnonzero(self.high > self.low)
+        q = len(free)
+        if q == 0:
+            return []
+        # in u = θ - low over the free parameters: a face is u_i = 0 or u_i = high_i - low_i,
+        # the plane of two candidates c_j(u) = c_k(u) is (b_j - b_k)·u = a_k - a_j
+        span = (self.high - self.low)[free]
+        planes: list[tuple[np.ndarray, float, tuple[int, int] | None]] = []
+        for i in range(q):
+            row = np.zeros(q)
+            row[i] = 1.0
+            planes += [(row, 0.0, None), (row, float(span[i]), None)]
+        bf = b[:, free]
+        for j, k in itertools.combinations(range(len(cands)), 2):
+            n = bf[j] - bf[k]
+            if not np.any(n):
+                continue
+            planes.append((n, float(a[k] - a[j]), (j, k)))
+        out: list[np.ndarray] = []
+        scale = max(1.0, float(np.abs(a).max()))
+        tol = 1e-9 * span
+        for combo in itertools.combinations(planes, q):
+            m = np.array([pl[0] for pl in combo])
+            if abs(np.linalg.det(m)) < 1e-12 * max(1.0, float(np.abs(m).max())) ** q:
+                continue
+            u = np.linalg.solve(m, np.array([pl[1] for pl in combo]))
+            if np.any(u < -tol) or np.any(u > span + tol):
+                continue
+            u = np.clip(u, 0.0, span)
+            cost = a + bf @ u
+            top = cost.min() + _REL_TOL * scale
+            if all(pl[2] is None or max(cost[pl[2][0]], cost[pl[2][1]]) <= top for pl in combo):
+                theta = self.low.copy()
+                theta[free] += u
+                out.append(theta)
+        return out
+
+    # ---------------------------------------------------------------- evaluation
+    def rows(self, values: Sequence[float]) -> list[dict[str, Any]]:
+        """One row per pair for the scenario with these parameter values (as
+        :func:`corridors.scenarios.sweep._run` gives them)."""
+        from corridors.planner import model_vot_per_hour
+
+        theta = np.asarray(values, dtype=np.float64)
+        tol = 1e-9 * self.step
+        if np.any(theta < self.low - tol) or np.any(theta > self.high + tol):
+            return self.direct(tuple(values), self.pairs)
+        applied = self._applied(values)
+        try:
+            delta = self._delta(applied)
+        except NotBatchableError:
+            return self.direct(tuple(values), self.pairs)
+        if not (delta.posts <= self.delta.posts and delta.road <= self.delta.road):
+            return self.direct(tuple(values), self.pairs)
+        notes: dict[int, NoteChanges] = {}
+        for g in self.groups.values():
+            ch, vec = self._notes(g.model, applied.rules)
+            assert g.note0 is not None and g.note_slopes is not None
+            pred = g.note0 + np.tensordot(theta - self.low, g.note_slopes, axes=1)
+            if not np.allclose(vec, pred, rtol=_REL_TOL, atol=_REL_TOL):
+                log.debug("batch: values %s are not affine here; routed directly", values)
+                return self.direct(tuple(values), self.pairs)
+            notes[id(g)] = ch
+        out: list[dict[str, Any]] = []
+        for k, (o, d) in enumerate(self.pairs):
+            g, _, _ = self.pair_group[k]
+            row: dict[str, Any] = {"origin": o, "destination": d, "values": list(values)}
+            cands = self.candidates[k]
+            if k in self.no_route or not cands or k in self.uncertified:
+                out += self.direct(tuple(values), ((o, d),))
+                continue
+            cost = np.array([c.a + c.b @ (theta - self.low) for c in cands])
+            order = np.argsort(cost, kind="stable")
+            best = cands[int(order[0])]
+            if len(cands) > 1:
+                gap = cost[order[1]] - cost[order[0]]
+                if gap <= _REL_TOL * max(1.0, abs(float(cost[order[0]]))):
+                    out += self.direct(tuple(values), ((o, d),))
+                    continue
+            ch = notes[id(g)]
+            arr = np.asarray(best.arcs, dtype=np.int64)
+            m = copy.copy(g.model)
+            m.rules = applied.rules
+            usd, hours, km, _ = self.planner.totals(
+                m, arr, best.start, best.end, columns=ch.columns(g.model, arr)
+            )
+            summary = self._summary(k, g, best)
+            row.update(
+                choice=summary["choice"],
+                cost_usd=round(usd, 2),
+                hours=round(hours, 3),
+                generalized_cost_usd=round(usd + model_vot_per_hour(m) * hours, 2),
+                distance_km=round(km, 3),
+                port=summary["port"],
+                border_posts=summary["border_posts"],
+            )
+            out.append(row)
+        return out
+
+    def _summary(self, k: int, g: _Group, c: _Candidate) -> dict[str, Any]:
+        """Port, posts and choice of a candidate path (they do not depend on the values)."""
+        if c.summary is None:
+            from corridors.scenarios.compare import route_summary
+            from corridors.scenarios.sweep import _choice
+
+            o, _ = self.pairs[k]
+            place = self.planner.places.resolve(o, modes=self.node_modes)
+            owner = g.owners[self.pair_group[k][2]][c.end]
+            r = self.planner._make_route(
+                g.model, place, owner, self.objective, list(c.arcs), c.start, c.end, draws=0
+            )
+            s = route_summary(r)
+            c.summary = {"choice": _choice(s), "port": s["port"], "border_posts": s["border_posts"]}
+        return c.summary
