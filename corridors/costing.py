@@ -432,16 +432,23 @@ class CostModel:
                 self.blocked.append(f"no road tariff for {country}: its roads are left out")
                 continue
             km = net.edge_length_km[sel]
-            cost = km * fig.cost_per_truck_km.value * self.trucks
-            hours = km / fig.speed_with_delay.value
-            note = self._note(
-                f"road:{country}",
-                {
-                    "what": f"road line-haul in {country}",
-                    "rate": fig.cost_per_truck_km,
-                    "speed": fig.speed_with_delay,
-                },
-            )
+            rate = fig.cost_per_truck_km.value
+            backhaul = fig.backhaul_factor if sh.backhaul else None
+            if backhaul is not None:  # a return load, at the rules' share of the outbound rate
+                rate *= backhaul.value
+            cost = km * rate * self.trucks
+            # Moving time plus the non-border stops of CPMM's delay: border crossings are
+            # charged per post, so CPMM's speed with delay would count them twice.
+            hours = km * fig.hours_per_km()
+            info: dict[str, Any] = {
+                "what": f"road line-haul in {country}",
+                "rate": fig.cost_per_truck_km,
+                "speed": fig.speed_without_delay,
+                "stops": fig.stops.hours_per_km,
+            }
+            if backhaul is not None:  # cited in the bill with the rate
+                info["fare"] = info["backhaul"] = backhaul
+            note = self._note(f"road:{country}", info)
             u, v = net.edge_u[sel], net.edge_v[sel]
             for k, layer in enumerate(self.layers):
                 if not self._permission[(layer, country)].allowed:
@@ -457,7 +464,6 @@ class CostModel:
         )
         for e in border.tolist():
             self._border_arc(arcs, e, rail=False)
-        del sh
 
     def _crossing(self, e: int, carrier: str | None) -> tuple[float, float, int] | None:
         """Hours, cost and note of crossing border edge ``e``; None if closed for long."""

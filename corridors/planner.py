@@ -152,6 +152,7 @@ class Route:
                 "tonnes": sh.tonnes,
                 "value_usd": sh.value_usd,
                 "tir": sh.tir,
+                "backhaul": sh.backhaul,
                 "value_of_time_pct_per_day": self.bill.vot_pct_per_day,
             },
             "distance_km": round(self.distance_km, 3),

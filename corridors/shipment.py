@@ -50,6 +50,11 @@ class Shipment:
         Whether the goods move under a TIR carnet.
     value_of_time_pct_per_day
         Value of time, % of cargo value per day; None uses the rules' default.
+    backhaul
+        The load is a back-haul: the truck runs the return leg of a round trip, and road
+        line-haul in countries whose rules give a back-haul factor
+        (``linehaul.toml`` ``road.<ISO3>.backhaul_factor``; Pakistan, up-country → port) is
+        charged at that share of the outbound rate.  Elsewhere it changes nothing.
     """
 
     carrier: str
@@ -59,6 +64,7 @@ class Shipment:
     value_usd: float = float(shipment_defaults()["value_usd"]["value"])
     tir: bool = True
     value_of_time_pct_per_day: float | None = None
+    backhaul: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.carrier, str) or not re.fullmatch(r"[A-Z]{3}", self.carrier):
@@ -76,6 +82,8 @@ class Shipment:
             raise InvalidInputError("bulk cargo needs a positive weight in tonnes")
         if not (math.isfinite(self.value_usd) and self.value_usd >= 0):
             raise InvalidInputError("cargo value must be a non-negative number of USD")
+        if not isinstance(self.backhaul, bool):
+            raise InvalidInputError("backhaul must be true or false")
         vot = self.value_of_time_pct_per_day
         if vot is not None and not (math.isfinite(vot) and 0 <= vot <= 100):
             raise InvalidInputError("value of time must be between 0 and 100 % per day")

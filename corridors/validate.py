@@ -9,7 +9,11 @@ distance ±10 %, time within the observed range or ±25 % of a single figure, co
 A case the model is knowingly unable to reproduce stays in the table with
 ``expected_out_of_band = true`` and the ``reason``; it is never dropped.  Cases whose figure
 is also a model input (CPMM speeds, for instance) carry ``independent = false``: they check
-the plumbing, not the model, and the summary counts them apart.
+the plumbing, not the model, and the summary counts them apart.  A speed case with
+``section_country`` is measured on that country's part of the route only: its road line-haul
+km over the line-haul hours plus the hours of the crossings into or out of it (CPMM's speed
+with delay of a country's corridor section includes its border crossings).  ``backhaul = true``
+runs the case as a back-haul shipment.
 
 >>> from corridors.validate import run_validation, summarize  # doctest: +SKIP
 >>> results = run_validation()  # doctest: +SKIP
@@ -36,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from corridors.planner import OBJECTIVES, Planner, Route
 from corridors.shipment import CARGO_UNITS, Shipment
-from geodata.errors import CorridorError, DataError, InvalidInputError
+from geodata.errors import CorridorError, DataError, InvalidInputError, NoRouteError
 
 __all__ = [
     "METRICS",
@@ -111,6 +115,7 @@ class Case(_Frozen):
     tonnes: float | None = None
     value_usd: float | None = None
     tir: bool = True
+    backhaul: bool = False
     objective: str
     metric: str
     observed: float | tuple[float, float]
@@ -122,6 +127,7 @@ class Case(_Frozen):
     reasoning: str | None = None
     derivation: str | None = None
     conditions: str = Field(min_length=3)
+    section_country: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     independent: bool = True
     expected_out_of_band: bool = False
     reason: str | None = None
@@ -148,6 +154,8 @@ class Case(_Frozen):
             raise ValueError("an estimate needs a 'reasoning'")
         if self.expected_out_of_band and not (self.reason and self.reason.strip()):
             raise ValueError("a case expected out of band needs its 'reason'")
+        if self.section_country is not None and self.metric != "speed_kmh":
+            raise ValueError("'section_country' only applies to the speed_kmh metric")
         return self
 
     @property
@@ -167,6 +175,7 @@ class Case(_Frozen):
             cargo=self.cargo,
             tonnes=self.tonnes,
             tir=self.tir,
+            backhaul=self.backhaul,
             **kwargs,
         )
 
@@ -301,6 +310,28 @@ def _measure(route: Route) -> dict[str, Any]:
     return out
 
 
+def _section_speed(route: Route, country: str) -> dict[str, Any]:
+    """Speed with delay of a route's part in ``country``: its road line-haul km over the
+    hours of that line-haul plus the crossings into or out of ``country`` (CPMM's speed
+    with delay of a country's corridor section includes its border crossings)."""
+    km = hours = border = 0.0
+    for it in route.bill.items:
+        d = it.details
+        if it.kind == "linehaul" and d.get("mode") == "road" and d.get("country") == country:
+            km += it.distance_km
+            hours += it.hours
+        elif it.kind == "border" and country in (d.get("from_country"), d.get("to_country")):
+            border += it.hours
+    if km <= 0:
+        raise NoRouteError(f"the route has no road line-haul in {country}")
+    return {
+        "speed_kmh": km / (hours + border),
+        "section_km": km,
+        "section_linehaul_hours": hours,
+        "section_border_hours": border,
+    }
+
+
 def _result(case: Case, band: Band) -> dict[str, Any]:
     return {
         "id": case.id,
@@ -315,6 +346,7 @@ def _result(case: Case, band: Band) -> dict[str, Any]:
         "departure": case.departure.isoformat(),
         "departure_assumed": case.departure_assumed,
         "cargo": case.cargo,
+        "backhaul": case.backhaul,
         "objective": case.objective,
         "observed": list(case.observed) if isinstance(case.observed, tuple) else case.observed,
         "band_rule": band.text,
@@ -323,6 +355,7 @@ def _result(case: Case, band: Band) -> dict[str, Any]:
         "reason": case.reason or "",
         "source": case.citation,
         "conditions": case.conditions,
+        "section_country": case.section_country,
     }
 
 
@@ -331,7 +364,10 @@ def _evaluate(planner: Planner, case: Case, band: Band) -> dict[str, Any]:
     low, high = band_limits(band, case.observed)
     res["band"] = [round(low, 3), round(high, 3)]
     try:
-        measured = _measure(_run_route(planner, case))
+        route = _run_route(planner, case)
+        measured = _measure(route)
+        if case.section_country is not None:
+            measured.update(_section_speed(route, case.section_country))
     except CorridorError as exc:  # no route, unknown place: a miss, said why
         res.update(model=None, error_pct=None, in_band=False, error=str(exc), route={})
     else:

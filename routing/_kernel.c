@@ -168,8 +168,12 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         *o_pred, *o_best;
     Py_ssize_t n_sets;
     double limit;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO", &o_indptr, &o_head, &o_w, &o_src, &o_sc, &o_tgt,
-                          &o_tc, &o_tset, &n_sets, &limit, &o_heur, &o_dist, &o_pred, &o_best))
+    /* prune_f: with a heuristic, leave out states whose key (distance + potential) exceeds
+     * limit; the potential is a lower bound, so no path within limit passes them */
+    int prune_f = 0;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO|p", &o_indptr, &o_head, &o_w, &o_src, &o_sc,
+                          &o_tgt, &o_tc, &o_tset, &n_sets, &limit, &o_heur, &o_dist, &o_pred,
+                          &o_best, &prune_f))
         return NULL;
     Buf indptr = {0}, head = {0}, w = {0}, src = {0}, sc = {0}, tgt = {0}, tc = {0}, tset = {0},
         nodeof = {0}, lf = {0}, lb = {0}, tg = {0}, tgc = {0}, dist = {0}, pred = {0}, best = {0};
@@ -250,7 +254,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         if (v < 0 || v >= n) continue;
         if (scv[i] < d[v] && scv[i] <= limit) {
             double hv = use_h ? heur(&H, v) : 0.0;
-            if (hv == INFINITY) continue;
+            if (hv == INFINITY || (prune_f && scv[i] + hv > limit)) continue;
             d[v] = scv[i];
             hop[v] = 0;
             if (heap_push(&heap, scv[i] + hv, 0, v)) {
@@ -296,7 +300,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
                 double hu = 0.0;
                 if (use_h) {
                     hu = heur(&H, u);
-                    if (hu == INFINITY) continue;
+                    if (hu == INFINITY || (prune_f && nd + hu > limit)) continue;
                 }
                 d[u] = nd;
                 hop[u] = nh;

@@ -213,6 +213,7 @@ class CostedGraph:
         limit: float = np.inf,
         heuristic: tuple[Any, ...] | None = None,
         weights: np.ndarray | None = None,
+        prune: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """One compiled search in compact numbering.
 
@@ -221,6 +222,9 @@ class CostedGraph:
         settled) per compact node; without targets every node within ``limit`` is settled.
         ``heuristic`` is an A* potential from :meth:`heuristic` (one target set
         only).  ``weights`` replaces the arc weights (same positions), e.g. penalised ones.
+        With ``prune`` (and a heuristic) a state is left out when its distance plus its
+        potential exceeds ``limit`` (no path within ``limit`` passes it), not only its
+        distance.
         """
         pos = self._pos
         s = pos[sources]
@@ -257,6 +261,7 @@ class CostedGraph:
             dist,
             pred,
             best,
+            prune,
         )
         return dist, pred
 
@@ -284,7 +289,7 @@ class CostedGraph:
         np.minimum.at(cost, inv, np.asarray(target_costs, dtype=np.float64))
         return (self._group_of_compact, lf, lb, groups.astype(np.int64), cost, n_lm)
 
-    def with_weights(self, weight: np.ndarray) -> CostedGraph:
+    def with_weights(self, weight: np.ndarray, *, check: bool = True) -> CostedGraph:
         """The same graph with new edge weights, for a scenario that re-costs some arcs.
 
         ``weight`` gives one weight per edge, indexed as the ``weight`` this graph was
@@ -296,11 +301,14 @@ class CostedGraph:
         search stays exact.  Of parallel arcs the cheapest under the new weights is kept
         (the first among equals, as the constructor does).
 
+        ``check=False`` skips the test of the weights, for a caller whose weights are
+        known finite and non-negative.
+
         Raises
         ------
         InvalidInputError
-            If ``weight`` does not cover the edges or a used weight is negative or not
-            finite.
+            If ``weight`` does not cover the edges or (with ``check``) a used weight is
+            negative or not finite.
         """
         weight = np.asarray(weight, dtype=np.float64)
         need = int(self._edge.max(initial=-1)) + 1
@@ -308,7 +316,7 @@ class CostedGraph:
             raise InvalidInputError(f"weights must give one value per edge ({need} at least)")
         edge, fwd = self._edge, self._fwd
         used = edge if self._parallel is None else self._parallel[0]
-        if not np.all(np.isfinite(weight[used])) or np.any(weight[used] < 0):
+        if check and (not np.all(np.isfinite(weight[used])) or np.any(weight[used] < 0)):
             raise InvalidInputError("edge weights must be finite and non-negative")
         if self._parallel is not None:  # the cheapest of parallel arcs may change
             p_edge, p_fwd, first, at = self._parallel
@@ -318,16 +326,15 @@ class CostedGraph:
         w = weight[edge]
         # structures every copy shares: build them once, on this graph
         self._group_structure  # noqa: B018
-        self._reverse  # noqa: B018
+        self._reverse_structure  # noqa: B018
         new = object.__new__(CostedGraph)
         new.__dict__.update(self.__dict__)
-        for key in ("matrix", "_reverse", "_group_graphs", "_landmarks"):
+        for key in ("matrix", "_reverse", "_group_graphs", "_landmarks", "_group_of_compact"):
             new.__dict__.pop(key, None)
         new._w, new._edge, new._fwd = w, edge, fwd
         new._queries = 0
-        if "_reverse" in self.__dict__:
-            indptr, head, _, order, rows = self.__dict__["_reverse"]
-            new.__dict__["_reverse"] = (indptr, head, w[order], order, rows)
+        if "_group_of_compact" in self.__dict__:  # depends on the structure only
+            new.__dict__["_group_of_compact"] = self.__dict__["_group_of_compact"]
         if "_landmarks" in self.__dict__ and np.all(w >= self._w):
             new.__dict__["_landmarks"] = self.__dict__["_landmarks"]
         return new
@@ -500,6 +507,33 @@ class CostedGraph:
             out.append(row)
         return out
 
+    def path_within(
+        self,
+        sources: np.ndarray,
+        source_costs: np.ndarray,
+        targets: np.ndarray,
+        target_costs: np.ndarray,
+        *,
+        potential: tuple[Any, ...],
+        limit: float = np.inf,
+    ) -> Path | None:
+        """The best path from the sources to the targets if it costs at most ``limit``, else
+        None: an A* search (``potential`` from :meth:`potential` of these targets, on this
+        graph's weights or weights nowhere above them) that leaves out every state whose
+        distance plus potential exceeds ``limit``, so a tight bound settles few states."""
+        src = _nodes(sources, self.n_nodes, "source")
+        sc = _costs(source_costs, src, "source")
+        tgt = _nodes(targets, self.n_nodes, "target")
+        tc = _costs(target_costs, tgt, "target")
+        trivial = _trivial([(tgt, tc)], src, sc, self)[0]
+        if trivial is not None and trivial.cost <= limit:
+            return trivial
+        if not len(src) or not len(tgt):
+            return None
+        dist, pred = self.search(src, sc, [(tgt, tc)], limit=limit, heuristic=potential, prune=True)
+        found = _pick(self, dist, pred, tgt, tc)
+        return found if found is not None and found.cost <= limit else None
+
     def group_distances(self, sources: np.ndarray, source_costs: np.ndarray) -> np.ndarray:
         """Distance of every group from the nearest source (with its entry cost) on the
         graph of groups of the graph's own weights (``inf`` where none)."""
@@ -531,14 +565,21 @@ class CostedGraph:
         return lf, lb, k
 
     @cached_property
-    def _reverse(self) -> tuple[np.ndarray, ...]:
-        """The transposed graph in compact numbering: CSR (indptr, head, weight), the forward
-        arc of each position, and the row of each position."""
+    def _reverse_structure(self) -> tuple[np.ndarray, ...]:
+        """The transposed graph's structure (shared by :meth:`with_weights` copies): CSR
+        indptr and head, the forward arc of each position, and the row of each position."""
         order = np.argsort(self._head, kind="stable")
         rows = self._head[order].astype(np.int64)
         indptr = np.searchsorted(rows, np.arange(len(self._state) + 1)).astype(np.int64)
         head = self._tail[order].astype(np.int32)
-        return indptr, head, self._w[order], order.astype(np.int64), rows
+        return indptr, head, order.astype(np.int64), rows
+
+    @cached_property
+    def _reverse(self) -> tuple[np.ndarray, ...]:
+        """The transposed graph in compact numbering: CSR (indptr, head, weight), the forward
+        arc of each position, and the row of each position."""
+        indptr, head, order, rows = self._reverse_structure
+        return indptr, head, self._w[order], order, rows
 
     def search_to(
         self,

@@ -157,6 +157,11 @@ class RouteMapQuery(_Closed):
         examples=["2025-06-01"],
     )
     tir: bool = Field(default=True, description="Move under a TIR carnet.")
+    backhaul: bool = Field(
+        default=False,
+        description="A back-haul load (the return leg of a round trip): road line-haul in "
+        "countries whose rules give a back-haul factor (Pakistan) is charged at that share.",
+    )
     vot: float | None = Field(
         default=None, ge=0, le=100, description="Value of time, % of cargo value per day."
     )

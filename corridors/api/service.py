@@ -142,6 +142,7 @@ class Service:
                 else float(shipment_defaults()["value_usd"]["value"]),
                 tir=q.tir,
                 value_of_time_pct_per_day=q.vot,
+                backhaul=q.backhaul,
             )
             common: dict[str, Any] = {
                 "modes": modes,

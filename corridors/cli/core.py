@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,12 @@ from geodata.errors import InvalidInputError
 )
 @click.option("--date", "date_text", help="Departure date YYYY-MM-DD (default: today).")
 @click.option("--tir/--no-tir", default=True, show_default=True, help="Move under a TIR carnet.")
+@click.option(
+    "--backhaul",
+    is_flag=True,
+    help="A back-haul load (the return leg of a round trip): road line-haul in countries whose "
+    "rules give a back-haul factor (Pakistan) is charged at that share of the rate.",
+)
 @click.option("--vot", type=float, help="Value of time, % of cargo value per day.")
 @click.option(
     "--deadline",
@@ -118,6 +125,7 @@ def route(
     carrier: str | None,
     date_text: str | None,
     tir: bool,
+    backhaul: bool,
     vot: float | None,
     deadline_text: str | None,
     avoid: str,
@@ -183,6 +191,7 @@ def route(
         else float(shipment_defaults()["value_usd"]["value"]),
         tir=tir,
         value_of_time_pct_per_day=vot,
+        backhaul=backhaul,
     )
     deadline = None
     if deadline_text:
@@ -417,6 +426,12 @@ def places(
     help="ISO3 truck registration for every origin (default: each origin's own country).",
 )
 @click.option("--date", "date_text", help="Departure date YYYY-MM-DD (default: today).")
+@click.option(
+    "--backhaul",
+    is_flag=True,
+    help="A back-haul load (the return leg of a round trip): road line-haul in countries whose "
+    "rules give a back-haul factor (Pakistan) is charged at that share of the rate.",
+)
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @friendly
@@ -427,6 +442,7 @@ def matrix(
     modes: str,
     carrier: str | None,
     date_text: str | None,
+    backhaul: bool,
     as_csv: bool,
     as_json: bool,
 ) -> None:
@@ -444,7 +460,7 @@ def matrix(
     if as_json and as_csv:
         raise InvalidInputError("choose one of --json and --csv")
     departure = Shipment.parse_date(date_text) if date_text else dt.date.today()
-    shipment = Shipment(carrier.upper(), departure) if carrier else None
+    shipment = Shipment(carrier.upper(), departure, backhaul=backhaul) if carrier else None
     planner = Planner(load_network())
     origin_list = [x.strip() for x in origins.split(",") if x.strip()]
     dest_list = [x.strip() for x in destinations.split(",") if x.strip()]
@@ -455,12 +471,16 @@ def matrix(
     rows: list[dict[str, Any]] = []
     with progress(len(origin_list), "matrix: one search per origin", quiet=is_quiet()) as bar:
         for o in origin_list:
+            sh = shipment
+            if backhaul and sh is None:  # each origin's own truck, on a return leg
+                own = planner.default_shipment(planner.places.resolve(o), departure)
+                sh = dataclasses.replace(own, backhaul=True)
             rows += planner.matrix(
                 [o],
                 dest_list,
                 objective=objective,
                 modes=[m.strip() for m in modes.split(",") if m.strip()],
-                shipment=shipment,
+                shipment=sh,
                 departure=departure,
             )
             bar.advance()

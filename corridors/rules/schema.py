@@ -65,6 +65,7 @@ __all__ = [
     "RegimeFactor",
     "RoadFigures",
     "RoadObservation",
+    "RoadStops",
     "Rules",
     "ScheduleWindow",
     "Sea",
@@ -130,6 +131,7 @@ UNITS: tuple[str, ...] = (
     "days/yr",
     "kg CO2e/t-km",
     "USD/truck-h",
+    "h/km",
 )
 
 #: Weekday names used by schedules, Monday first (``datetime.date.weekday()`` order).
@@ -898,15 +900,85 @@ class CarrierRightsFile(_Frozen):
 # --------------------------------------------------------------------------------------------
 # Line-haul
 # --------------------------------------------------------------------------------------------
+#: Rounding tolerance (h/km) between a stated stop allowance and its derivation.
+_STOP_ROUNDING_H_PER_KM = 5e-5
+
+
+class RoadStops(_Frozen):
+    """The non-border stops inside CPMM's speed with delay, per km.
+
+    CPMM's speed with delay (SWD) divides a section's length by its whole time, border
+    crossings included; the speed without delay (SWOD) by its moving time.  Border time is
+    charged per post by the cost model, so the line-haul keeps only the rest of the delay:
+    ``hours_per_km = max(0, 1/SWD - 1/SWOD - border_hours / section_km)``, where
+    ``border_hours`` is the CPMM TFI1 of one crossing and ``section_km`` the length of the
+    CPMM section that crossing belongs to.  Countries without CPMM figures give
+    ``hours_per_km`` alone, as an estimate with its reasoning.
+    """
+
+    section_km: Quantity | None = None
+    border_hours: Quantity | None = None
+    hours_per_km: Quantity
+
+    @model_validator(mode="after")
+    def _check_units(self) -> RoadStops:
+        for name, unit in (("section_km", "km"), ("border_hours", "h"), ("hours_per_km", "h/km")):
+            q = getattr(self, name)
+            if q is not None and q.unit != unit:
+                raise ValueError(f"stops.{name} must be in {unit!r}")
+        if (self.section_km is None) != (self.border_hours is None):
+            raise ValueError("stops: give both section_km and border_hours, or neither")
+        if self.section_km is None and not self.hours_per_km.estimate:
+            raise ValueError("stops.hours_per_km without its derivation must be an estimate")
+        if self.section_km is not None and self.section_km.value <= 0:
+            raise ValueError("stops.section_km must be positive")
+        return self
+
+
 class RoadFigures(_Frozen):
-    """Road line-haul of one country (CPMM TFI3, SWD, SWOD)."""
+    """Road line-haul of one country (CPMM TFI3, SWD, SWOD and the non-border stops).
+
+    Line-haul time is ``km / SWOD + km * stops.hours_per_km``: moving time plus the
+    non-border part of CPMM's delay (border crossings are charged per post).
+    """
 
     tfi3: Quantity
     cost_per_truck_km: Quantity
     speed_with_delay: Quantity
     speed_without_delay: Quantity
+    stops: RoadStops
     backhaul_factor: Quantity | None = None
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _check_stops(self) -> RoadFigures:
+        swd, swod = self.speed_with_delay.value, self.speed_without_delay.value
+        if not 0 < swd < swod:
+            raise ValueError(
+                f"speed_with_delay ({swd}) must be positive and below speed_without_delay ({swod})"
+            )
+        st = self.stops
+        if st.section_km is None or st.border_hours is None:
+            return self
+        delay, border = 1 / swd - 1 / swod, st.border_hours.value
+        if st.section_km.value < border / delay:
+            raise ValueError(
+                f"stops.section_km ({st.section_km.value} km) is too short: one crossing of "
+                f"{border} h on it alone is slower than CPMM's speed with delay ({swd} km/h); "
+                f"it must be at least {border / delay:.0f} km"
+            )
+        want = max(0.0, delay - border / st.section_km.value)
+        if abs(st.hours_per_km.value - want) > _STOP_ROUNDING_H_PER_KM:
+            raise ValueError(
+                f"stops.hours_per_km ({st.hours_per_km.value}) differs from its derivation "
+                f"max(0, 1/{swd} - 1/{swod} - {st.border_hours.value}/{st.section_km.value}) "
+                f"= {want:.5f}"
+            )
+        return self
+
+    def hours_per_km(self) -> float:
+        """Line-haul hours per km: moving time plus the non-border stops."""
+        return 1.0 / self.speed_without_delay.value + self.stops.hours_per_km.value
 
 
 class RailFigures(_Frozen):

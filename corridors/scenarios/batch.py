@@ -25,10 +25,12 @@ So every row equals a direct run of that scenario (tested).
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import copy
 import datetime as dt
 import itertools
 import logging
+import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -55,6 +57,18 @@ MAX_CANDIDATES = 14
 _THREADS = max(1, min(4, os.cpu_count() or 1))
 #: Search rounds before giving up on certifying (each adds the paths found at new vertices).
 MAX_ROUNDS = 12
+
+
+#: Scenarios a forked worker takes at a time (small: progress stays fluid, load balanced).
+_CHUNK = 25
+#: The evaluator the forked workers inherit (set only while :meth:`rows_many` runs).
+_ENGINE: BatchEvaluator | None = None
+
+
+def _rows_of_chunk(chunk: list[tuple[float, ...]]) -> list[list[dict[str, Any]]]:
+    """Rows of a chunk of value tuples, in a worker forked by :meth:`rows_many`."""
+    assert _ENGINE is not None
+    return [_ENGINE.rows(v) for v in chunk]
 
 
 class NotBatchableError(Exception):
@@ -84,8 +98,7 @@ class _Group:
     slopes: np.ndarray | None = None  # (p, arcs)
     note0: np.ndarray | None = None  # (3, notes): factor, d_cost, d_hours at the low corner
     note_slopes: np.ndarray | None = None  # (p, 3, notes)
-    potential: tuple[Any, ...] | None = None
-    searched: set[tuple[float, ...]] = field(default_factory=set)
+    potentials: list[Any] = field(default_factory=list)
 
 
 class BatchEvaluator:
@@ -214,22 +227,55 @@ class BatchEvaluator:
         g.note_slopes = np.stack(
             [(c[1] - chs[0][1]) / s for c, s in zip(chs[1:], self.step, strict=True)]
         )
-        # the least weights over the box (affine: at a corner, arc by arc) give one A*
-        # potential that stays consistent for every value in the box
-        span = (self.high - self.low)[:, None] * g.slopes
-        w_lb = g.w0 + np.minimum(span, 0.0).sum(axis=0)
-        graph = self.planner.graph(g.model, self.objective).with_weights(self._clip(w_lb))
-        live = [t for t in g.targets if len(t[0])]
-        if live:
-            g.potential = graph.potential(
-                np.concatenate([t[0] for t in live]), np.concatenate([t[1] for t in live])
-            )
+        # A* potentials that stay consistent anywhere in the box: W(θ) is the multilinear
+        # interpolation of the corners' weights (exact, W being affine), so the same
+        # interpolation of exact potentials of the corners is a consistent lower bound,
+        # exact at the corners and close in between
+        base = self.planner.graph(g.model, self.objective)
+        graphs = [base.with_weights(self._weights_at(g, c)) for c in self._corners()]
+        g.potentials = []
+        for t, c in g.targets:
+            if not len(t):
+                g.potentials.append(None)
+                continue
+            parts = [gr.potential(t, c) for gr in graphs]
+            lbs = np.stack([pt[2][:, 0] for pt in parts])
+            finite = np.isfinite(lbs).all(axis=0)
+            g.potentials.append((parts[0], np.where(finite, lbs, 0.0), ~finite))
+
+    def _corners(self) -> list[np.ndarray]:
+        """The corners of the box over its free parameters (one point if none is free)."""
+        free = np.flatnonzero(self.high > self.low)
+        out = []
+        for bits in itertools.product((0, 1), repeat=len(free)):
+            theta = self.low.copy()
+            theta[free] = np.where(np.array(bits, dtype=bool), self.high[free], self.low[free])
+            out.append(theta)
+        return out
+
+    def _potential_at(self, pot: tuple[Any, ...], u: np.ndarray) -> tuple[Any, ...]:
+        """The kernel potential at ``u`` (values above the low corner): the multilinear
+        interpolation of the corners' potentials (see :meth:`_affine`)."""
+        first, lbs, unreachable = pot
+        free = np.flatnonzero(self.high > self.low)
+        x = u[free] / (self.high - self.low)[free]
+        lam = np.array(
+            [
+                np.prod(np.where(np.array(bits, dtype=bool), x, 1.0 - x))
+                for bits in itertools.product((0, 1), repeat=len(free))
+            ]
+        )
+        lb = lam @ lbs
+        lb[unreachable] = np.inf
+        return (first[0], first[1], lb.reshape(-1, 1), *first[3:])
 
     @staticmethod
     def _clip(w: np.ndarray) -> np.ndarray:
         """Weights with rounding-level negatives set to zero; real negatives refused."""
-        scale = float(np.abs(w).max(initial=1.0))
-        if np.any(w < -_REL_TOL * scale):
+        low = float(w.min(initial=0.0))
+        if low >= 0.0:
+            return w
+        if low < -_REL_TOL * float(np.abs(w).max(initial=1.0)):
             raise NotBatchableError("a weight turns negative inside the box")
         return np.maximum(w, 0.0)
 
@@ -238,20 +284,36 @@ class BatchEvaluator:
         assert g.w0 is not None and g.slopes is not None
         return self._clip(g.w0 + (theta - self.low) @ g.slopes)
 
-    def _search(self, g: _Group, theta: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-        """Search from every origin of ``g`` at ``theta``: the weights and the paths (runs on
-        a worker thread: the compiled search releases the GIL)."""
+    def _search(
+        self, g: _Group, theta: np.ndarray, pairs: list[int]
+    ) -> tuple[np.ndarray, list[Any]]:
+        """Search ``pairs`` (of ``g``) at ``theta`` for a path cheaper than their candidates
+        there (runs on a worker thread: the compiled search releases the GIL).  Returns the
+        weights and, per pair, the path found or None."""
         w = self._weights_at(g, theta)
-        graph = self.planner.graph(g.model, self.objective).with_weights(w)
-        rows = graph.paths_to_sets(g.sources, g.targets, potential=g.potential)
-        return w, rows
+        graph = self.planner.graph(g.model, self.objective).with_weights(w, check=False)
+        u = theta - self.low
+        found = []
+        for k in pairs:
+            _, o_slot, t_slot = self.pair_group[k]
+            if g.potentials[t_slot] is None:
+                continue
+            cands = self.candidates[k]
+            bound = min((c.a + float(c.b @ u) for c in cands), default=np.inf)
+            limit = bound * (1 + _REL_TOL) + _REL_TOL if np.isfinite(bound) else np.inf
+            src, sc = g.sources[o_slot]
+            tgt, tc = g.targets[t_slot]
+            pot = self._potential_at(g.potentials[t_slot], u)
+            path = graph.path_within(src, sc, tgt, tc, potential=pot, limit=limit)
+            found.append((k, path))
+        return w, found
 
-    def _take(self, g: _Group, theta: np.ndarray, w: np.ndarray, rows: list[Any]) -> None:
+    def _take(self, g: _Group, theta: np.ndarray, w: np.ndarray, found: list[Any]) -> None:
         """Add the paths a search found to the candidates of their pairs."""
-        self.searches += len(g.origins)
-        for k, (gg, o_slot, t_slot) in enumerate(self.pair_group):
-            if gg is g and rows[o_slot][t_slot] is not None:
-                self._add(k, g, rows[o_slot][t_slot], w, theta)
+        self.searches += len(found)
+        for k, path in found:
+            if path is not None:
+                self._add(k, g, path, w, theta)
 
     def _add(self, k: int, g: _Group, path: Any, w: np.ndarray, theta: np.ndarray) -> None:
         """Add ``path`` (found on weights ``w``, at ``theta``) to pair ``k``'s candidates,
@@ -278,45 +340,41 @@ class BatchEvaluator:
 
     def _certify(self) -> None:
         p = len(self.params)
-        corners = [
-            np.array(c)
-            for c in itertools.product(
-                *[(lo, hi) for lo, hi in zip(self.low, self.high, strict=True)]
-            )
-        ]
-        todo: dict[int, dict[tuple[float, ...], np.ndarray]] = {}
-        for g in self.groups.values():
-            todo[id(g)] = {self._key(c): c for c in corners}
+        live = [k for k in range(len(self.pairs)) if k not in self.no_route]
+        done: list[set[tuple[float, ...]]] = [set() for _ in self.pairs]
+        # (group, vertex) -> the vertex and the pairs to search there
+        todo: dict[tuple[int, tuple[float, ...]], tuple[_Group, np.ndarray, list[int]]] = {}
+        for c in self._corners():
+            for k in live:
+                g = self.pair_group[k][0]
+                todo.setdefault((id(g), self._key(c)), (g, c, []))[2].append(k)
         self.uncertified: set[int] = set()
+        seen = [-1] * len(self.pairs)  # candidates a pair had when its vertices were listed
         for _ in range(MAX_ROUNDS):
-            jobs = []
-            for g in self.groups.values():
-                for key, theta in todo.get(id(g), {}).items():
-                    if key not in g.searched:
-                        g.searched.add(key)
-                        jobs.append((g, theta))
+            jobs = list(todo.items())
             with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-                found = list(pool.map(lambda job: self._search(*job), jobs))
-            for (g, theta), (w, rows) in zip(jobs, found, strict=True):
+                found = list(pool.map(lambda job: self._search(*job[1]), jobs))
+            for ((_, key), (g, theta, ks)), (w, rows) in zip(jobs, found, strict=True):
                 self._take(g, theta, w, rows)
+                for k in ks:
+                    done[k].add(key)
             todo = {}
-            for k, (g, _, _) in enumerate(self.pair_group):
-                if k in self.no_route or k in self.uncertified:
+            for k in live:
+                if k in self.uncertified or len(self.candidates[k]) == seen[k]:
                     continue
-                if len(self.candidates[k]) > MAX_CANDIDATES:
+                seen[k] = len(self.candidates[k])
+                if seen[k] > MAX_CANDIDATES:
                     self.uncertified.add(k)
                     continue
+                g = self.pair_group[k][0]
                 for v in self._vertices(self.candidates[k], p):
                     key = self._key(v)
-                    if key not in g.searched:
-                        todo.setdefault(id(g), {})[key] = v
+                    if key not in done[k]:
+                        todo.setdefault((id(g), key), (g, v, []))[2].append(k)
             if not todo:
                 break
         else:
-            for g in self.groups.values():
-                for k, (gg, _, _) in enumerate(self.pair_group):
-                    if gg is g and todo.get(id(g)):
-                        self.uncertified.add(k)
+            self.uncertified |= {k for _, (_, _, ks) in todo.items() for k in ks}
         log.info(
             "batch: %d searches, %d candidates, %d pair(s) not certified",
             self.searches,
@@ -329,49 +387,91 @@ class BatchEvaluator:
         return tuple(float(x) for x in np.round(rel, 9))
 
     def _vertices(self, cands: list[_Candidate], p: int) -> list[np.ndarray]:
-        """The vertices of the regions of the candidates' lower envelope in the box."""
-        if not cands:
-            return []
-        a = np.array([c.a for c in cands])
-        b = np.stack([c.b for c in cands])
+        """The vertices of the regions of the candidates' lower envelope in the box: the
+        points in the box where ``q`` (free parameters) of the planes meet — faces of the
+        box, or planes where two candidates weigh the same — and each such pair of
+        candidates is cheapest there."""
         free = np.flatnonzero(self.high > self.low)
         q = len(free)
-        if q == 0:
+        if not cands or q == 0:
             return []
-        # in u = θ - low over the free parameters: a face is u_i = 0 or u_i = high_i - low_i,
-        # the plane of two candidates c_j(u) = c_k(u) is (b_j - b_k)·u = a_k - a_j
+        a = np.array([c.a for c in cands])
+        bf = np.stack([c.b for c in cands])[:, free]
+        # in u = θ - low over the free parameters: a face is u_i = 0 or u_i = span_i, the
+        # plane of candidates j, k is (b_j - b_k)·u = a_k - a_j
         span = (self.high - self.low)[free]
-        planes: list[tuple[np.ndarray, float, tuple[int, int] | None]] = []
-        for i in range(q):
-            row = np.zeros(q)
-            row[i] = 1.0
-            planes += [(row, 0.0, None), (row, float(span[i]), None)]
-        bf = b[:, free]
+        normals = [np.eye(q)[i] for i in range(q) for _ in (0, 1)]
+        rhs = [v for i in range(q) for v in (0.0, float(span[i]))]
+        who = [(-1, -1)] * (2 * q)
         for j, k in itertools.combinations(range(len(cands)), 2):
             n = bf[j] - bf[k]
-            if not np.any(n):
-                continue
-            planes.append((n, float(a[k] - a[j]), (j, k)))
-        out: list[np.ndarray] = []
-        scale = max(1.0, float(np.abs(a).max()))
+            if np.any(n):
+                normals.append(n)
+                rhs.append(float(a[k] - a[j]))
+                who.append((j, k))
+        nv, rv, wv = np.array(normals), np.array(rhs), np.array(who)
+        combos = np.array(list(itertools.combinations(range(len(nv)), q)), dtype=np.int64)
+        m = nv[combos]  # (combos, q, q)
+        det = np.linalg.det(m)
+        ok = np.abs(det) > 1e-12 * np.maximum(1.0, np.abs(m).reshape(len(m), -1).max(axis=1)) ** q
+        combos, m = combos[ok], m[ok]
+        if not len(combos):
+            return []
+        u = np.linalg.solve(m, rv[combos][..., None])[..., 0]
         tol = 1e-9 * span
-        for combo in itertools.combinations(planes, q):
-            m = np.array([pl[0] for pl in combo])
-            if abs(np.linalg.det(m)) < 1e-12 * max(1.0, float(np.abs(m).max())) ** q:
-                continue
-            u = np.linalg.solve(m, np.array([pl[1] for pl in combo]))
-            if np.any(u < -tol) or np.any(u > span + tol):
-                continue
-            u = np.clip(u, 0.0, span)
-            cost = a + bf @ u
-            top = cost.min() + _REL_TOL * scale
-            if all(pl[2] is None or max(cost[pl[2][0]], cost[pl[2][1]]) <= top for pl in combo):
-                theta = self.low.copy()
-                theta[free] += u
-                out.append(theta)
+        inside = np.all((u >= -tol) & (u <= span + tol), axis=1)
+        combos, u = combos[inside], np.clip(u[inside], 0.0, span)
+        cost = a[None, :] + u @ bf.T  # (points, candidates)
+        top = cost.min(axis=1) + _REL_TOL * max(1.0, float(np.abs(a).max()))
+        pairs = wv[combos]  # (points, q, 2)
+        rows = np.arange(len(u))[:, None]
+        j, k = pairs[..., 0], pairs[..., 1]
+        face = j < 0
+        cj = np.where(face, -np.inf, cost[rows, np.where(face, 0, j)])
+        ck = np.where(face, -np.inf, cost[rows, np.where(face, 0, k)])
+        keep = np.all(np.maximum(cj, ck) <= top[:, None], axis=1)
+        out = []
+        for x in u[keep]:
+            theta = self.low.copy()
+            theta[free] += x
+            out.append(theta)
         return out
 
     # ---------------------------------------------------------------- evaluation
+    def rows_many(
+        self,
+        values: Sequence[Sequence[float]],
+        *,
+        workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[list[dict[str, Any]]]:
+        """:meth:`rows` for many value tuples, on ``workers`` processes (default: all
+        cores).  The workers are forked from this process after the certification, so they
+        share its cost models and candidates instead of rebuilding them; where ``fork`` is
+        not available (or for one worker) everything runs here."""
+        n = workers or os.cpu_count() or 1
+        todo = [tuple(float(x) for x in v) for v in values]
+        out: list[list[dict[str, Any]]] = []
+        if n <= 1 or len(todo) < 2 * n or "fork" not in mp.get_all_start_methods():
+            for i, v in enumerate(todo, start=1):
+                out.append(self.rows(v))
+                if progress:
+                    progress(i, len(todo))
+            return out
+        global _ENGINE
+        _ENGINE = self
+        size = max(1, min(_CHUNK, -(-len(todo) // n)))
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        try:
+            with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
+                for got in pool.map(_rows_of_chunk, chunks):
+                    out += got
+                    if progress:
+                        progress(len(out), len(todo))
+        finally:
+            _ENGINE = None
+        return out
+
     def rows(self, values: Sequence[float]) -> list[dict[str, Any]]:
         """One row per pair for the scenario with these parameter values (as
         :func:`corridors.scenarios.sweep._run` gives them)."""

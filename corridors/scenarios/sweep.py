@@ -467,11 +467,7 @@ def sweep(
         except NotBatchableError as exc:
             log.info("sweep: scenario by scenario (%s)", exc)
     if ev is not None:
-        rows = []
-        for i, v in enumerate(combos, start=1):
-            rows += ev.rows(v)
-            if progress:
-                progress(i, len(combos))
+        rows = [r for got in ev.rows_many(combos, workers=workers, progress=progress) for r in got]
 
         def one(values: tuple[float, ...], pair: tuple[str, str]) -> dict[str, Any]:
             return ev.rows(values)[pair_t.index(pair)]

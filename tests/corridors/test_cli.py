@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from corridors.cli import cli
+from corridors.rules import load_rules
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -141,6 +142,7 @@ def test_route_with_shipment_profile_json() -> None:
         "tonnes": None,
         "value_usd": 80000.0,
         "tir": True,
+        "backhaul": False,
         "value_of_time_pct_per_day": 0.6,
     }
     for key in (
@@ -226,3 +228,19 @@ def test_alternatives_pareto_and_matrix_commands() -> None:
     ):
         p = run(*bad)
         assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, bad
+
+
+def test_backhaul_flag_on_route_and_matrix() -> None:
+    # the matrix with and without --backhaul (each origin's own truck, here a Pakistani one)
+    args = ("--from", "Lahore", "--to", "Karachi Port", "--modes", "road", "--date", "2025-07-17")
+    out = run("matrix", *args, "--json")
+    back = run("matrix", *args, "--backhaul", "--json")
+    assert out.returncode == 0 and back.returncode == 0, out.stderr + back.stderr
+    (o,), (b,) = json.loads(out.stdout), json.loads(back.stdout)
+    assert b["carrier"] == "PAK" and b["hours"] == o["hours"]
+    factor = load_rules().linehaul.road["PAK"].backhaul_factor
+    assert factor is not None
+    assert b["cost_usd"] == pytest.approx(factor.value * o["cost_usd"], rel=1e-3)
+    p = run("route", "Lahore", "Karachi Port", "--modes", "road", "--backhaul", "--csv")
+    assert p.returncode == 0, p.stderr
+    assert "Daily Pakistan" in p.stdout

@@ -279,3 +279,28 @@ def test_edited_copy_changes_answers(rules_copy: Path) -> None:
     rules = load_rules(rules_copy)
     assert post_open("torkham", "PAK->AFG", dt.datetime(2026, 1, 2, 12), rules=rules).open
     assert not post_open("torkham", "PAK->AFG", dt.datetime(2026, 1, 2, 12)).open
+
+
+def test_road_stops_must_match_their_derivation(rules_copy: Path) -> None:
+    _edit(
+        rules_copy,
+        "linehaul.toml",
+        'hours_per_km = { value = 0.02417, unit = "h/km"',
+        'hours_per_km = { value = 0.03, unit = "h/km"',
+    )
+    err = _error(rules_copy)
+    assert err.path.startswith("road.PAK")
+    assert "differs from its derivation" in err.reason
+
+
+def test_road_stops_section_too_short_for_cpmm(rules_copy: Path) -> None:
+    # one 33.1 h crossing on 600 km is already slower than CPMM's 11.4 km/h with delay
+    _edit(
+        rules_copy,
+        "linehaul.toml",
+        'section_km = { value = 1425, unit = "km"',
+        'section_km = { value = 600, unit = "km"',
+    )
+    err = _error(rules_copy)
+    assert err.path.startswith("road.PAK")
+    assert "too short" in err.reason

@@ -147,6 +147,21 @@ def test_derived_linehaul_rates_match_their_tfi3() -> None:
             assert rail.speed_without_delay.value >= rail.speed_with_delay.value, (country, gauge)
 
 
+def test_road_stops_use_the_cpmm_border_time_of_their_country() -> None:
+    """The non-border stops subtract the same CPMM TFI1 the border model charges per
+    unlisted crossing (border_posts.toml country_level), and lie within CPMM's delay."""
+    rules = load_rules()
+    levels = rules.border_posts.country_level
+    for country, road in rules.linehaul.road.items():
+        st = road.stops
+        delay = 1 / road.speed_with_delay.value - 1 / road.speed_without_delay.value
+        assert 0 <= st.hours_per_km.value <= delay, country
+        if country in levels:
+            assert st.border_hours is not None and st.section_km is not None, country
+            assert st.border_hours.value == levels[country].hours.value, country
+        assert road.hours_per_km() == 1 / road.speed_without_delay.value + st.hours_per_km.value
+
+
 def test_country_fallbacks_and_units_of_post_figures() -> None:
     rules = load_rules()
     for post in rules.posts.values():
