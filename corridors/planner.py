@@ -863,6 +863,7 @@ class Planner:
         end: int,
         *,
         columns: tuple[np.ndarray, np.ndarray] | None = None,
+        km: float | None = None,
     ) -> tuple[float, float, float, list[str]]:
         """Cost (USD), door-to-door hours, km and border posts of a path of ``model``'s arcs,
         without building its bill or legs.
@@ -873,7 +874,8 @@ class Planner:
         waits at shut posts come from the same walk of the clock; the labels, details and
         geometry are skipped.  ``columns`` gives the cost and hours of ``arcs`` (one value
         per arc of the path, in its order) instead of the model's own, e.g. those of a
-        scenario re-costed for this path only (:mod:`corridors.scenarios.batch`).
+        scenario re-costed for this path only (:mod:`corridors.scenarios.batch`); ``km``,
+        the path's distance when the caller knows it already (it is returned as given).
         """
         net, a, sh = model.network, model.arcs, model.shipment
         hd = model.rules.handling
@@ -930,7 +932,8 @@ class Planner:
             hours.append(lift.hours.value)
         if sh.tir and posts:
             costs.append(hd.regimes["tir"].items["carnet_price"].value)
-        return float(sum(costs)), float(sum(hours)), self._legs_km(model, arr), posts
+        distance = self._legs_km(model, arr) if km is None else km
+        return float(sum(costs)), float(sum(hours)), distance, posts
 
     @staticmethod
     def _wait(

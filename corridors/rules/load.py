@@ -50,6 +50,7 @@ __all__ = [
     "load_rules",
     "packaged_raw_rules",
     "rules_hash",
+    "tree_copy",
 ]
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,18 @@ def load_raw_rules(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
     return copy.deepcopy(_raw_cached(key))
 
 
+def tree_copy(data: Any) -> Any:
+    """A copy of parsed TOML: every dict and list new, scalars (str, numbers, dates) shared.
+
+    Several times faster than :func:`copy.deepcopy` on these trees, which hold nothing else.
+    """
+    if isinstance(data, dict):
+        return {k: tree_copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [tree_copy(v) for v in data]
+    return data
+
+
 def packaged_raw_rules() -> Mapping[str, dict[str, Any]]:
     """The packaged rules as parsed TOML, shared and cached: read it, never change it.
 
@@ -238,12 +251,12 @@ def _build(raw: Mapping[str, dict[str, Any]], *, origin: str) -> Rules:
         sources = shipped.sources
     else:
         sources = _validate(
-            "sources.toml", SourcesFile, _with_keys(copy.deepcopy(raw["sources.toml"]), "sources")
+            "sources.toml", SourcesFile, _with_keys(tree_copy(raw["sources.toml"]), "sources")
         ).sources
     catalogue = {key: src.model_dump() for key, src in sources.items()}
 
     def resolved(name: str) -> Any:
-        return _resolve_sources(name, copy.deepcopy(raw[name]), _catalogue(name, raw, catalogue))
+        return _resolve_sources(name, raw[name], _catalogue(name, raw, catalogue))
 
     def part(name: str, attr: str, schema: Any, table: str | None = None) -> Any:
         if reuse(name):
@@ -303,22 +316,25 @@ def _with_keys(data: dict[str, Any], table: str) -> dict[str, Any]:
 
 
 def _resolve_sources(file: str, data: Any, catalogue: Mapping[str, Any], path: str = "") -> Any:
-    """Replace ``source = "key"`` and ``sources = ["key", ...]`` by the catalogue entries."""
+    """A copy of ``data`` with ``source = "key"`` and ``sources = ["key", ...]`` replaced by
+    the catalogue entries (``data`` itself is left as it is)."""
     if isinstance(data, dict):
+        out: dict[str, Any] = {}
         for key, value in data.items():
             here = f"{path}.{key}" if path else key
             if key == "source" and isinstance(value, str):
-                data[key] = _lookup_source(file, here, value, catalogue)
+                out[key] = _lookup_source(file, here, value, catalogue)
             elif key == "sources" and isinstance(value, list):
-                data[key] = [
+                out[key] = [
                     _lookup_source(file, f"{here}[{i}]", item, catalogue)
                     if isinstance(item, str)
-                    else item
+                    else tree_copy(item)
                     for i, item in enumerate(value)
                 ]
             else:
-                data[key] = _resolve_sources(file, value, catalogue, here)
-    elif isinstance(data, list):
+                out[key] = _resolve_sources(file, value, catalogue, here)
+        return out
+    if isinstance(data, list):
         return [_resolve_sources(file, v, catalogue, f"{path}[{i}]") for i, v in enumerate(data)]
     return data
 
@@ -326,7 +342,7 @@ def _resolve_sources(file: str, data: Any, catalogue: Mapping[str, Any], path: s
 def _lookup_source(file: str, path: str, key: str, catalogue: Mapping[str, Any]) -> Any:
     if key not in catalogue:
         raise RulesError(file, path, f"unknown source {key!r}{_suggest(key, catalogue)}")
-    return copy.deepcopy(catalogue[key])
+    return tree_copy(catalogue[key])
 
 
 def _merge_shared_closures(data: dict[str, Any]) -> dict[str, Any]:

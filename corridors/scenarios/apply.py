@@ -28,6 +28,7 @@ from corridors.rules.load import (
     load_rules,
     packaged_raw_rules,
     rules_hash,
+    tree_copy,
 )
 from corridors.rules.schema import Rules
 from corridors.scenarios.load import Scenario, ScenarioError, load_scenario
@@ -77,8 +78,12 @@ class Applied:
     rules: Rules
     tir: bool | None
     changes: tuple[str, ...]
-    rules_hash: str
     raw: dict[str, dict[str, Any]] = dataclasses.field(repr=False, default_factory=dict)
+
+    @functools.cached_property
+    def rules_hash(self) -> str:
+        """SHA-256 of the rules under the scenario (computed when first asked)."""
+        return rules_hash(self.raw)
 
 
 def apply_scenario(
@@ -125,7 +130,7 @@ class _CopyOnWrite(dict):  # type: ignore[type-arg]
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._copied:
-            super().__setitem__(key, copy.deepcopy(super().__getitem__(key)))
+            super().__setitem__(key, tree_copy(super().__getitem__(key)))
             self._copied.add(key)
         return super().__getitem__(key)
 
@@ -160,7 +165,7 @@ def _apply(sc: Scenario, network: Network, base_raw: Mapping[str, dict[str, Any]
     ):
         net = dataclasses.replace(network, edge_status=status, edge_gauge_mm=gauge)
     log.info("scenario %s: %d change(s)", sc.name, len(changes))
-    return Applied(sc, net, rules, tir, tuple(changes), rules_hash(raw), raw)
+    return Applied(sc, net, rules, tir, tuple(changes), raw)
 
 
 def scenario_planner(scenario: str | Scenario) -> Any:

@@ -33,7 +33,6 @@ import logging
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +52,6 @@ _REL_TOL = 1e-9
 #: Candidates per pair beyond which the envelope is not enumerated (its vertices grow as the
 #: p-th power): that pair is then routed directly for every scenario.
 MAX_CANDIDATES = 14
-#: Threads for the searches at the vertices (the compiled search releases the GIL).
-_THREADS = max(1, min(4, os.cpu_count() or 1))
 #: Search rounds before giving up on certifying (each adds the paths found at new vertices).
 MAX_ROUNDS = 12
 
@@ -63,6 +60,16 @@ MAX_ROUNDS = 12
 _CHUNK = 25
 #: The evaluator the forked workers inherit (set only while :meth:`rows_many` runs).
 _ENGINE: BatchEvaluator | None = None
+
+
+_JOBS: list[Any] = []
+
+
+def _run_job(i: int) -> Any:
+    """Job ``i`` of :meth:`BatchEvaluator._fork_map`, in a forked worker."""
+    assert _ENGINE is not None
+    name, args = _JOBS[i]
+    return getattr(_ENGINE, name)(*args)
 
 
 def _rows_of_chunk(chunk: list[tuple[float, ...]]) -> list[list[dict[str, Any]]]:
@@ -83,6 +90,7 @@ class _Candidate:
     a: float  # weight at the box's low corner (entry and exit costs included)
     b: np.ndarray  # weight change per unit of each parameter
     summary: dict[str, Any] | None = None
+    km: float | None = None
 
 
 @dataclass
@@ -119,6 +127,8 @@ class BatchEvaluator:
     direct
         ``direct(values, pairs)`` routes pairs under one scenario the plain way (the
         fallback); returns one row per pair.
+    workers
+        Processes for the searches (default: all cores), forked from this one.
 
     Raises
     ------
@@ -139,6 +149,7 @@ class BatchEvaluator:
         objective: str,
         carrier: str | None,
         direct: Callable[[tuple[float, ...], tuple[tuple[str, str], ...]], list[dict[str, Any]]],
+        workers: int | None = None,
     ) -> None:
         from corridors.planner import _node_modes
         from corridors.scenarios.apply import apply_scenario, scenario_planner
@@ -146,6 +157,7 @@ class BatchEvaluator:
 
         self.base, self.params, self.pairs = base, tuple(params), tuple(pairs)
         self.objective, self.direct = objective, direct
+        self.workers = workers or os.cpu_count() or 1
         self.low = np.asarray(low, dtype=np.float64)
         self.high = np.asarray(high, dtype=np.float64)
         self.step = np.where(self.high > self.low, self.high - self.low, 1.0)
@@ -188,6 +200,10 @@ class BatchEvaluator:
                 self.no_route[k] = "origin and destination are the same place"
         for g in self.groups.values():
             self._affine(g, applied, anchors)
+            graph = self.planner.graph(g.model, self.objective)
+            graph._group_structure, graph._reverse_structure, graph._group_of_compact  # noqa: B018
+            graph._group_graphs  # noqa: B018  (built once, shared by the forked workers)
+        self._potentials()
         self.candidates: list[list[_Candidate]] = [[] for _ in self.pairs]
         self.searches = 0
         self._certify()
@@ -227,21 +243,76 @@ class BatchEvaluator:
         g.note_slopes = np.stack(
             [(c[1] - chs[0][1]) / s for c, s in zip(chs[1:], self.step, strict=True)]
         )
-        # A* potentials that stay consistent anywhere in the box: W(θ) is the multilinear
-        # interpolation of the corners' weights (exact, W being affine), so the same
-        # interpolation of exact potentials of the corners is a consistent lower bound,
-        # exact at the corners and close in between
-        base = self.planner.graph(g.model, self.objective)
-        graphs = [base.with_weights(self._weights_at(g, c)) for c in self._corners()]
-        g.potentials = []
-        for t, c in g.targets:
-            if not len(t):
-                g.potentials.append(None)
-                continue
-            parts = [gr.potential(t, c) for gr in graphs]
-            lbs = np.stack([pt[2][:, 0] for pt in parts])
-            finite = np.isfinite(lbs).all(axis=0)
-            g.potentials.append((parts[0], np.where(finite, lbs, 0.0), ~finite))
+
+    def _potentials(self) -> None:
+        """A* potentials that stay consistent anywhere in the box, per group and target:
+        W(θ) is the multilinear interpolation of the corners' weights (exact, W being
+        affine), so the same interpolation of exact potentials of the corners is a
+        consistent lower bound, exact at the corners and close in between.  The corners'
+        potentials are computed on worker processes."""
+        groups = list(self.groups.values())
+        corners = self._grid_points()
+        jobs = [(gi, ci) for gi in range(len(groups)) for ci in range(len(corners))]
+        got = dict(zip(jobs, self._fork_map(self._corner_potentials, jobs), strict=True))
+        for gi, g in enumerate(groups):
+            base = self.planner.graph(g.model, self.objective)
+            n_g = base._group_graphs[0]
+            g.potentials = []
+            for ti, (t, _) in enumerate(g.targets):
+                if not len(t):
+                    g.potentials.append(None)
+                    continue
+                lbs = np.stack([got[(gi, ci)][ti] for ci in range(len(corners))])
+                finite = np.isfinite(lbs).all(axis=0)
+                # the kernel's form of a group potential (see CostedGraph.group_potential)
+                first = (
+                    base._group_of_compact,
+                    np.full((n_g + 1, 1), np.inf),
+                    None,
+                    np.array([n_g], np.int64),
+                    np.zeros(1),
+                    1,
+                )
+                g.potentials.append((first, np.where(finite, lbs, 0.0), ~finite))
+
+    def _corner_potentials(self, gi: int, ci: int) -> list[np.ndarray | None]:
+        """Exact potentials (per target of group ``gi``, the kernel's ``lb`` column) on the
+        weights of corner ``ci``."""
+        g = list(self.groups.values())[gi]
+        theta = self._grid_points()[ci]
+        graph = self.planner.graph(g.model, self.objective).with_weights(
+            self._weights_at(g, theta), check=False
+        )
+        return [graph.potential(t, c)[2][:, 0] if len(t) else None for t, c in g.targets]
+
+    def _fork_map(self, fn: Callable[..., Any], jobs: list[tuple[Any, ...]]) -> list[Any]:
+        """``fn(*job)`` for every job, on worker processes forked from this one (they share
+        its cost models and state) when there are several cores and jobs."""
+        n = self.workers
+        if n <= 1 or len(jobs) < 2 or "fork" not in mp.get_all_start_methods():
+            return [fn(*job) for job in jobs]
+        global _ENGINE, _JOBS
+        _ENGINE, _JOBS = self, [(fn.__name__, job) for job in jobs]
+        try:
+            ctx = mp.get_context("fork")
+            with cf.ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx) as pool:
+                return list(pool.map(_run_job, range(len(jobs)), chunksize=1))
+        finally:
+            _ENGINE, _JOBS = None, []
+
+    def _seeds(self) -> list[np.ndarray]:
+        """Where the first round searches: the box's corners, its centre and the centres
+        of its faces (the more optimal paths the first round finds, the closer the first
+        envelope is to the final one, and the fewer of its vertices are searched in vain)."""
+        free = np.flatnonzero(self.high > self.low)
+        mid = (self.low + self.high) / 2
+        out = [*self._corners(), mid]
+        for i in free:
+            for end in (self.low[i], self.high[i]):
+                theta = mid.copy()
+                theta[i] = end
+                out.append(theta)
+        return out
 
     def _corners(self) -> list[np.ndarray]:
         """The corners of the box over its free parameters (one point if none is free)."""
@@ -253,19 +324,43 @@ class BatchEvaluator:
             out.append(theta)
         return out
 
+    def _grid_levels(self) -> np.ndarray:
+        """Grid points per free parameter for the potentials: the two ends.  (Three along
+        the parameter that moves the weights most settled only ~10 % fewer states per
+        search in the benchmark's box, for half as many potentials again.)"""
+        return np.full(int(np.count_nonzero(self.high > self.low)), 2, dtype=np.int64)
+
+    def _grid_points(self) -> list[np.ndarray]:
+        """The points of the potentials' grid (C order over the free parameters)."""
+        free = np.flatnonzero(self.high > self.low)
+        axes = [
+            np.linspace(self.low[i], self.high[i], n)
+            for i, n in zip(free, self._grid_levels(), strict=True)
+        ]
+        out = []
+        for values in itertools.product(*axes):
+            theta = self.low.copy()
+            theta[free] = values
+            out.append(theta)
+        return out
+
     def _potential_at(self, pot: tuple[Any, ...], u: np.ndarray) -> tuple[Any, ...]:
         """The kernel potential at ``u`` (values above the low corner): the multilinear
-        interpolation of the corners' potentials (see :meth:`_affine`)."""
+        interpolation of the exact potentials at the corners of the grid cell holding
+        ``u`` (see :meth:`_potentials`)."""
         first, lbs, unreachable = pot
         free = np.flatnonzero(self.high > self.low)
-        x = u[free] / (self.high - self.low)[free]
-        lam = np.array(
-            [
-                np.prod(np.where(np.array(bits, dtype=bool), x, 1.0 - x))
-                for bits in itertools.product((0, 1), repeat=len(free))
-            ]
-        )
-        lb = lam @ lbs
+        levels = self._grid_levels()
+        x = u[free] / (self.high - self.low)[free] * (levels - 1)
+        cell = np.minimum(np.floor(x).astype(np.int64), levels - 2)
+        t = np.clip(x - cell, 0.0, 1.0)
+        grid = lbs.reshape(*levels, -1)
+        lb = np.zeros(lbs.shape[1])
+        for bits in itertools.product((0, 1), repeat=len(free)):
+            b = np.array(bits, dtype=np.int64)
+            weight = float(np.prod(np.where(b == 1, t, 1.0 - t)))
+            if weight:
+                lb += weight * grid[tuple(cell + b)]
         lb[unreachable] = np.inf
         return (first[0], first[1], lb.reshape(-1, 1), *first[3:])
 
@@ -284,16 +379,15 @@ class BatchEvaluator:
         assert g.w0 is not None and g.slopes is not None
         return self._clip(g.w0 + (theta - self.low) @ g.slopes)
 
-    def _search(
-        self, g: _Group, theta: np.ndarray, pairs: list[int]
-    ) -> tuple[np.ndarray, list[Any]]:
+    def _search(self, g: _Group, theta: np.ndarray, pairs: list[int]) -> list[Any]:
         """Search ``pairs`` (of ``g``) at ``theta`` for a path cheaper than their candidates
-        there (runs on a worker thread: the compiled search releases the GIL).  Returns the
-        weights and, per pair, the path found or None."""
+        there.  Returns, per pair searched, ``(pair, found)`` with ``found`` None or
+        ``(arcs, start, end, weight, entry and exit weight)``: plain data, so that a worker
+        process can send it back."""
         w = self._weights_at(g, theta)
         graph = self.planner.graph(g.model, self.objective).with_weights(w, check=False)
         u = theta - self.low
-        found = []
+        found: list[Any] = []
         for k in pairs:
             _, o_slot, t_slot = self.pair_group[k]
             if g.potentials[t_slot] is None:
@@ -305,36 +399,37 @@ class BatchEvaluator:
             tgt, tc = g.targets[t_slot]
             pot = self._potential_at(g.potentials[t_slot], u)
             path = graph.path_within(src, sc, tgt, tc, potential=pot, limit=limit)
-            found.append((k, path))
-        return w, found
+            if path is None:
+                found.append((k, None))
+                continue
+            arcs = tuple(int(e) for e in path.edges)
+            ends = path.cost - float(w[np.asarray(arcs, dtype=np.int64)].sum())
+            found.append((k, (arcs, int(path.nodes[0]), int(path.nodes[-1]), path.cost, ends)))
+        return found
 
-    def _take(self, g: _Group, theta: np.ndarray, w: np.ndarray, found: list[Any]) -> None:
+    def _take(self, g: _Group, theta: np.ndarray, found: list[Any]) -> None:
         """Add the paths a search found to the candidates of their pairs."""
         self.searches += len(found)
-        for k, path in found:
-            if path is not None:
-                self._add(k, g, path, w, theta)
+        for k, info in found:
+            if info is not None:
+                self._add(k, g, info, theta)
 
-    def _add(self, k: int, g: _Group, path: Any, w: np.ndarray, theta: np.ndarray) -> None:
-        """Add ``path`` (found on weights ``w``, at ``theta``) to pair ``k``'s candidates,
+    def _add(self, k: int, g: _Group, info: tuple[Any, ...], theta: np.ndarray) -> None:
+        """Add a path found at ``theta`` (see :meth:`_search`) to pair ``k``'s candidates,
         unless a candidate already weighs as little there (a tie adds nothing to the
         envelope)."""
+        arcs, start, end, cost, ends = info
         cands = self.candidates[k]
-        arr = np.asarray(path.edges, dtype=np.int64)
         u = theta - self.low
         if cands:
             here = min(c.a + float(c.b @ u) for c in cands)
-            if here <= path.cost + _REL_TOL * max(1.0, abs(path.cost)):
+            if here <= cost + _REL_TOL * max(1.0, abs(cost)):
                 return
         assert g.w0 is not None and g.slopes is not None
-        ends = path.cost - float(w[arr].sum())  # entry and exit costs
+        arr = np.asarray(arcs, dtype=np.int64)
         cands.append(
             _Candidate(
-                tuple(int(e) for e in path.edges),
-                int(path.nodes[0]),
-                int(path.nodes[-1]),
-                float(g.w0[arr].sum()) + ends,
-                g.slopes[:, arr].sum(axis=1),
+                arcs, start, end, float(g.w0[arr].sum()) + ends, g.slopes[:, arr].sum(axis=1)
             )
         )
 
@@ -344,7 +439,7 @@ class BatchEvaluator:
         done: list[set[tuple[float, ...]]] = [set() for _ in self.pairs]
         # (group, vertex) -> the vertex and the pairs to search there
         todo: dict[tuple[int, tuple[float, ...]], tuple[_Group, np.ndarray, list[int]]] = {}
-        for c in self._corners():
+        for c in self._seeds():
             for k in live:
                 g = self.pair_group[k][0]
                 todo.setdefault((id(g), self._key(c)), (g, c, []))[2].append(k)
@@ -352,10 +447,9 @@ class BatchEvaluator:
         seen = [-1] * len(self.pairs)  # candidates a pair had when its vertices were listed
         for _ in range(MAX_ROUNDS):
             jobs = list(todo.items())
-            with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-                found = list(pool.map(lambda job: self._search(*job[1]), jobs))
-            for ((_, key), (g, theta, ks)), (w, rows) in zip(jobs, found, strict=True):
-                self._take(g, theta, w, rows)
+            found = self._fork_map(self._search, [job for _, job in jobs])
+            for ((_, key), (g, theta, ks)), rows in zip(jobs, found, strict=True):
+                self._take(g, theta, rows)
                 for k in ks:
                     done[k].add(key)
             todo = {}
@@ -369,8 +463,10 @@ class BatchEvaluator:
                 g = self.pair_group[k][0]
                 for v in self._vertices(self.candidates[k], p):
                     key = self._key(v)
-                    if key not in done[k]:
-                        todo.setdefault((id(g), key), (g, v, []))[2].append(k)
+                    ks = todo.setdefault((id(g), key), (g, v, []))[2]
+                    if key not in done[k] and k not in ks:  # a vertex where several planes meet
+                        ks.append(k)  # comes once per combination of them
+            todo = {key: job for key, job in todo.items() if job[2]}
             if not todo:
                 break
         else:
@@ -437,6 +533,28 @@ class BatchEvaluator:
             out.append(theta)
         return out
 
+    # ---------------------------------------------------------------- checking
+    def certified_weight(self, values: Sequence[float], k: int) -> float:
+        """Pair ``k``'s best search weight at ``values`` by the certificate (the cheapest
+        candidate there)."""
+        u = np.asarray(values, dtype=np.float64) - self.low
+        return min(c.a + float(c.b @ u) for c in self.candidates[k])
+
+    def searched_weight(self, values: Sequence[float], k: int) -> float:
+        """Pair ``k``'s best search weight at ``values`` found the plain way: one search on
+        the scenario's re-costed graph (what :meth:`certified_weight` must equal)."""
+        from corridors.scenarios.sweep import _planner_for, derived_scenario
+        from routing import best_path
+
+        sc = derived_scenario(self.base, self.params, values)
+        planner = _planner_for(self.base, sc, self._applied(values))
+        g, o_slot, t_slot = self.pair_group[k]
+        model = planner.model(g.model.shipment, g.model.modes, g.model.include_planned)
+        graph = planner.graph(model, self.objective)
+        src, sc_w = g.sources[o_slot]
+        tgt, tc = g.targets[t_slot]
+        return best_path(graph, list(src), list(sc_w), list(tgt), list(tc)).cost
+
     # ---------------------------------------------------------------- evaluation
     def rows_many(
         self,
@@ -449,7 +567,7 @@ class BatchEvaluator:
         cores).  The workers are forked from this process after the certification, so they
         share its cost models and candidates instead of rebuilding them; where ``fork`` is
         not available (or for one worker) everything runs here."""
-        n = workers or os.cpu_count() or 1
+        n = workers or self.workers
         todo = [tuple(float(x) for x in v) for v in values]
         out: list[list[dict[str, Any]]] = []
         if n <= 1 or len(todo) < 2 * n or "fork" not in mp.get_all_start_methods():
@@ -517,8 +635,10 @@ class BatchEvaluator:
             arr = np.asarray(best.arcs, dtype=np.int64)
             m = copy.copy(g.model)
             m.rules = applied.rules
+            if best.km is None:
+                best.km = self.planner._legs_km(g.model, arr)
             usd, hours, km, _ = self.planner.totals(
-                m, arr, best.start, best.end, columns=ch.columns(g.model, arr)
+                m, arr, best.start, best.end, columns=ch.columns(g.model, arr), km=best.km
             )
             summary = self._summary(k, g, best)
             row.update(

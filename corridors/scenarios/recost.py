@@ -164,7 +164,17 @@ def note_changes(model: Any, rules: Rules, delta: RulesDelta) -> NoteChanges:
 
 def _relevant_notes(model: Any, delta: RulesDelta) -> list[tuple[int, list[str]]]:
     """The notes of ``model`` that ``delta`` may change: road-rate notes of its countries
-    and border notes of its posts (note id, key split on ``:``)."""
+    and border notes of its posts (note id, key split on ``:``); kept on the model per
+    delta, as a sweep asks the same again for every value."""
+    cache: dict[RulesDelta, list[tuple[int, list[str]]]] = model.__dict__.setdefault(
+        "_relevant_notes", {}
+    )
+    if delta not in cache:
+        cache[delta] = _find_relevant_notes(model, delta)
+    return cache[delta]
+
+
+def _find_relevant_notes(model: Any, delta: RulesDelta) -> list[tuple[int, list[str]]]:
     out = []
     for key, nid in model._note_ids.items():
         parts = key.split(":")

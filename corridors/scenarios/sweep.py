@@ -463,6 +463,7 @@ def sweep(
                 objective=objective,
                 carrier=carrier,
                 direct=direct,
+                workers=workers,
             )
         except NotBatchableError as exc:
             log.info("sweep: scenario by scenario (%s)", exc)
