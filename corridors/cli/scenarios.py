@@ -361,6 +361,12 @@ def _print_comparison(result: Any) -> None:
 )
 @click.option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
 @click.option(
+    "--batch/--no-batch",
+    default=None,
+    help="Route the whole grid at once with the parametric certificate (default: for grids "
+    "of 64 values or more without --scheduler), or value by value.",
+)
+@click.option(
     "--bisect",
     "bisect_steps",
     type=click.IntRange(0, 30),
@@ -388,6 +394,7 @@ def sweep(
     objective: str,
     workers: int | None,
     scheduler: str | None,
+    batch: bool | None,
     bisect_steps: int,
     plot_file: Path | None,
     as_json: bool,
@@ -432,6 +439,7 @@ def sweep(
         refine=bisect_steps > 0,
         bisect_steps=bisect_steps,
         progress=_Progress("runs"),
+        batch=batch,
     )
     if plot_file is not None:
         result.plot(str(plot_file))

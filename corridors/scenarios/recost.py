@@ -126,17 +126,8 @@ class NoteChanges:
 
 
 def note_changes(model: Any, rules: Rules, delta: RulesDelta) -> NoteChanges:
-    """How ``delta`` changes ``model``'s notes under ``rules`` (see :class:`NoteChanges`).
-
-    Parameters
-    ----------
-    model
-        A :class:`corridors.costing.CostModel` of the base rules.
-    rules
-        The scenario's rules.
-    delta
-        What differs (:func:`rules_delta`).
-    """
+    """How ``delta`` changes ``model``'s notes under ``rules`` (see :class:`NoteChanges`);
+    the arguments are those of :func:`recost`."""
     notes = list(model.notes)
     sh = model.shipment
     n = len(notes) + 1

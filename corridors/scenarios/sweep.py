@@ -494,6 +494,7 @@ def sweep(
         "carrier": carrier or "origin's country",
         "runs": len(combos),
         "grid": [list(map(float, g)) for g in grids],
+        "method": "batch" if ev is not None else "value by value",
     }
     provenance = {
         "network_hash": load_network().content_hash,

@@ -587,3 +587,20 @@ def test_sweep_batch_and_value_by_value_agree() -> None:
     for a, b in zip(batch.rows, one_by_one.rows, strict=True):
         assert a["generalized_cost_usd"] == pytest.approx(b["generalized_cost_usd"], abs=0.011)
     assert batch.rows[0]["choice"] != batch.rows[-1]["choice"]
+    assert (batch.settings["method"], one_by_one.settings["method"]) == ("batch", "value by value")
+
+
+def test_cli_sweep_batch_flag() -> None:
+    got = CliRunner().invoke(
+        cli,
+        [
+            "sweep", "--param", "post:torkham.hours=0,300", "--from", "Tashkent", "--to",
+            "Karachi", "--date", "2025-06-01", "--workers", "1", "--bisect", "0", "--batch",
+            "--json",
+        ],
+    )  # fmt: skip
+    assert got.exit_code == 0, got.output
+    data = json.loads(got.output)
+    assert data["settings"]["method"] == "batch"
+    choices = [r["choice"] for r in data["rows"]]
+    assert len(choices) == 2 and choices[0] != choices[1]
