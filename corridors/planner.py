@@ -597,6 +597,7 @@ class Planner:
                 )
                 for p in paths
             ]
+        openings: dict[Any, Any] = {}  # alternatives cross the same posts
         out = [
             self._make_route(
                 model,
@@ -609,6 +610,7 @@ class Planner:
                 deadline=deadline,
                 draws=draws if i == 0 else alternative_draws,
                 seed=seed,
+                openings=openings,
             )
             for i, p in enumerate(paths)
         ]
@@ -718,6 +720,7 @@ class Planner:
         if not front.paths:
             raise self._no_route(o, dests[0], model, allowed)
         out = []
+        openings: dict[Any, Any] = {}  # the front's routes cross the same posts
         for p in front.paths:
             r = self._make_route(
                 model,
@@ -728,6 +731,7 @@ class Planner:
                 p.nodes[0],
                 p.nodes[-1],
                 deadline=deadline,
+                openings=openings,
             )
             r.reliability["front_complete"] = bool(front.complete)
             out.append(r)
@@ -1021,10 +1025,15 @@ class Planner:
         deadline: dt.datetime | None = None,
         draws: int = DEFAULT_DRAWS,
         seed: int = 0,
+        openings: dict[Any, Any] | None = None,
     ) -> Route:
         bill = itemise(model, arcs, o, d, self._name_of, start_state=start, end_state=end)
         legs = with_emissions(self._legs(model, arcs), model.shipment, self.rules)
-        rel = reliability(model, bill, n=draws, seed=seed, deadline=deadline) if draws else {}
+        rel = (
+            reliability(model, bill, n=draws, seed=seed, deadline=deadline, openings=openings)
+            if draws
+            else {}
+        )
         return Route(
             o, d, objective, model.shipment, tuple(legs), bill, self.network.content_hash, rel
         )

@@ -65,8 +65,13 @@ def reliability(
     n: int = DEFAULT_DRAWS,
     seed: int = 0,
     deadline: dt.datetime | None = None,
+    openings: dict[Any, dt.datetime | None] | None = None,
 ) -> dict[str, Any]:
     """P50/P90/mean door-to-door hours, and the probability of arriving by ``deadline``.
+
+    ``openings`` is a memo of the posts' openings (post, direction, mode, arrival) that the
+    routes of one query share (they cross the same posts at the same hours); pass the same
+    dict for routes of the same model only.
 
     Raises
     ------
@@ -77,11 +82,17 @@ def reliability(
     departure = sh.departure_time()
     steps, posts = route_steps(model, bill)
 
+    memo: dict[Any, dt.datetime | None] = {} if openings is None else openings
+
     def opening(i: int, arrival: dt.datetime) -> dt.datetime | None:
         key, direction, mode = posts[i]
-        if post_open(key, direction, arrival, mode=mode, rules=model.rules).open:
-            return None
-        return next_opening(key, direction, arrival, mode=mode, rules=model.rules)
+        at = (key, direction, mode, arrival)
+        if at not in memo:
+            if post_open(key, direction, arrival, mode=mode, rules=model.rules).open:
+                memo[at] = None
+            else:
+                memo[at] = next_opening(key, direction, arrival, mode=mode, rules=model.rules)
+        return memo[at]
 
     samples = simulate_with_schedule(steps, departure, opening, n=n, seed=seed)
     limit = None

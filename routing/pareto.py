@@ -44,7 +44,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +59,8 @@ _kernel = load()
 __all__ = ["BiCriteriaGraph", "ParetoFront", "ParetoPath", "pareto_front"]
 
 logger = logging.getLogger(__name__)
+#: Run the two backward searches of :meth:`BiCriteriaGraph.front` on two threads.
+_PARALLEL = (os.cpu_count() or 1) > 1
 
 _INF = math.inf
 
@@ -213,13 +217,22 @@ class BiCriteriaGraph:
             raise InvalidInputError(f"max_stretch must be at least 1, not {max_stretch!r}")
 
         # 1. lower bounds, and one optimum per criterion for the bounding box
-        h1, next1 = _reverse_search(self._rev1, tgt, tc[:, 0], _INF)
+        if _PARALLEL:
+            # the two backward searches side by side (the kernel releases the GIL); the
+            # second then runs to the end instead of stopping at the w1-optimum's w2
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                second = pool.submit(_reverse_search, self._rev2, tgt, tc[:, 1], _INF)
+                h1, next1 = _reverse_search(self._rev1, tgt, tc[:, 0], _INF)
+                h2, next2 = second.result()
+        else:
+            h1, next1 = _reverse_search(self._rev1, tgt, tc[:, 0], _INF)
         start1 = _best_start(src, sc, h1, 0)
         if start1 is None:
             raise NoRouteError("no path between the given nodes")
         best1 = self._trace(start1, src, sc, tgt, tc, next1, criterion=0)
-        lim2 = best1[1] - float(sc[:, 1].min())
-        h2, next2 = _reverse_search(self._rev2, tgt, tc[:, 1], lim2 * (1 + 1e-9) + 1e-9)
+        if not _PARALLEL:
+            lim2 = best1[1] - float(sc[:, 1].min())
+            h2, next2 = _reverse_search(self._rev2, tgt, tc[:, 1], lim2 * (1 + 1e-9) + 1e-9)
         start2 = _best_start(src, sc, h2, 1)
         if start2 is None:  # cannot be: the w1-optimal path is within the limit
             raise NoRouteError("no path between the given nodes")
@@ -261,16 +274,30 @@ class BiCriteriaGraph:
         n = self.n_states
         w = (self._w1, self._w2)
         other = 1 - criterion
+        states = [v]
         while True:
             u = int(nxt[v])
             if u < 0 or u == n:  # v is where the optimum leaves through a target
                 break
-            lo, hi = int(self._indptr[v]), int(self._indptr[v + 1])
-            cand = np.flatnonzero(self._dst[lo:hi] == u) + lo
-            best = cand[np.lexsort((w[other][cand], w[criterion][cand]))[0]]
-            g1 += float(self._w1[best])
-            g2 += float(self._w2[best])
+            states.append(u)
             v = u
+        if len(states) > 1:
+            # per step, of the parallel arcs to the next state the best in the criterion,
+            # then in the other one: all steps at once
+            at = np.asarray(states[:-1], dtype=np.int64)
+            to = np.asarray(states[1:], dtype=np.int64)
+            lo, hi = self._indptr[at], self._indptr[at + 1]
+            step = np.repeat(np.arange(len(at)), hi - lo)
+            arc = np.arange(len(step)) - np.repeat(np.cumsum(hi - lo) - (hi - lo), hi - lo)
+            arc += np.repeat(lo, hi - lo)
+            ok = self._dst[arc] == to[step]
+            step, arc = step[ok], arc[ok]
+            order = np.lexsort((w[other][arc], w[criterion][arc], step))
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = step[order][1:] != step[order][:-1]
+            best = arc[order][first]
+            g1 += float(self._w1[best].sum())
+            g2 += float(self._w2[best].sum())
         exits = np.flatnonzero(tgt == v)
         e = exits[np.lexsort((tc[exits, other], tc[exits, criterion]))[0]]
         return g1 + float(tc[e, 0]), g2 + float(tc[e, 1])
