@@ -747,11 +747,14 @@ class Planner:
         include_planned: bool = False,
         shipment: Shipment | None = None,
         departure: dt.date | None = None,
+        backhaul: bool = False,
     ) -> list[dict[str, Any]]:
         """Cost, time and distance for every origin × destination.
 
         Each origin uses ``shipment``, or by default a truck of its own country departing
-        ``departure`` (today).  Unreachable pairs have ``None`` values and the reason.
+        ``departure`` (today); with ``backhaul`` the load is a back-haul
+        (:attr:`corridors.shipment.Shipment.backhaul`).  Unreachable pairs have ``None``
+        values and the reason.
         The origins that share a shipment share a cost model; per model, whichever is
         fewer: one A* search per origin towards all destinations
         (:meth:`routing.CostedGraph.paths_to_sets`), or one backward search per
@@ -774,6 +777,8 @@ class Planner:
         dests = [self.places.resolve(x, modes=node_modes) for x in destinations]
         origs = [self.places.resolve(x, modes=node_modes) for x in origins]
         shipments = [shipment or self.default_shipment(o, departure) for o in origs]
+        if backhaul:
+            shipments = [dataclasses.replace(sh, backhaul=True) for sh in shipments]
         cells: dict[tuple[int, int], Path | None] = {}
         groups: dict[Shipment, list[int]] = {}
         for i, sh in enumerate(shipments):

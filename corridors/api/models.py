@@ -335,6 +335,11 @@ class MatrixRequest(_Closed):
         description=f"Departure, {_DATE_DOC} Default: today.",
         examples=["2025-06-01"],
     )
+    backhaul: bool = Field(
+        default=False,
+        description="Back-haul loads (the return leg of a round trip): road line-haul in "
+        "countries whose rules give a back-haul factor (Pakistan) is charged at that share.",
+    )
 
 
 class MatrixRow(_Open):

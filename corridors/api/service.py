@@ -203,6 +203,7 @@ class Service:
                 include_planned=req.planned,
                 shipment=shipment,
                 departure=departure,
+                backhaul=req.backhaul,
             )
         )
 

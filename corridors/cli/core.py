@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -460,7 +459,7 @@ def matrix(
     if as_json and as_csv:
         raise InvalidInputError("choose one of --json and --csv")
     departure = Shipment.parse_date(date_text) if date_text else dt.date.today()
-    shipment = Shipment(carrier.upper(), departure, backhaul=backhaul) if carrier else None
+    shipment = Shipment(carrier.upper(), departure) if carrier else None
     planner = Planner(load_network())
     origin_list = [x.strip() for x in origins.split(",") if x.strip()]
     dest_list = [x.strip() for x in destinations.split(",") if x.strip()]
@@ -471,17 +470,14 @@ def matrix(
     rows: list[dict[str, Any]] = []
     with progress(len(origin_list), "matrix: one search per origin", quiet=is_quiet()) as bar:
         for o in origin_list:
-            sh = shipment
-            if backhaul and sh is None:  # each origin's own truck, on a return leg
-                own = planner.default_shipment(planner.places.resolve(o), departure)
-                sh = dataclasses.replace(own, backhaul=True)
             rows += planner.matrix(
                 [o],
                 dest_list,
                 objective=objective,
                 modes=[m.strip() for m in modes.split(",") if m.strip()],
-                shipment=sh,
+                shipment=shipment,
                 departure=departure,
+                backhaul=backhaul,
             )
             bar.advance()
     if as_json:

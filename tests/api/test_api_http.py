@@ -81,6 +81,19 @@ def test_matrix_json_and_csv(client: TestClient) -> None:
     assert [float(p["cost_usd"]) for p in parsed] == [x["cost_usd"] for x in rows]
 
 
+def test_matrix_backhaul(client: TestClient) -> None:
+    body = {
+        "origins": ["Lahore"],
+        "destinations": ["Karachi"],
+        "date": "2025-07-01",
+        "modes": ["road"],
+    }
+    out = client.post("/matrix", json=body).json()["rows"][0]
+    back = client.post("/matrix", json={**body, "backhaul": True}).json()["rows"][0]
+    # Pakistani road line-haul at the back-haul share (0.34): well under half the fare
+    assert 0 < back["cost_usd"] < 0.5 * out["cost_usd"]
+
+
 def test_places_and_rules(client: TestClient) -> None:
     r = client.get("/places", params={"search": "karachi", "kind": "port"}).json()
     assert [p["locode"] for p in r["places"]] == ["PKKHI"] and r["truncated"] is False
