@@ -722,14 +722,16 @@ def _cheapest_first(w: np.ndarray, first: np.ndarray) -> np.ndarray:
     return cand[keep]
 
 
-def _multi_source(
+def multi_source(
     csr: tuple[np.ndarray, ...], sources: np.ndarray, costs: np.ndarray, limit: float = np.inf
-) -> np.ndarray:
-    """Distances from the nearest of ``sources`` (with entry ``costs``) to every node
-    (``inf`` beyond ``limit``)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """One compiled search over a CSR ``(indptr, head, weight)``: the distance from the
+    nearest of ``sources`` (with entry ``costs``) to every node (``inf`` beyond ``limit``)
+    and the CSR position of the arc that reached it (-1 at a source or where unreached)."""
     indptr, head, w = csr
     n = len(indptr) - 1
     dist = np.empty(n)
+    pred = np.empty(n, dtype=np.int64)
     _kernel.dijkstra(
         indptr,
         head,
@@ -743,10 +745,17 @@ def _multi_source(
         float(limit),
         None,
         dist,
-        np.empty(n, dtype=np.int64),
+        pred,
         _NO_INT,
     )
-    return dist
+    return dist, pred
+
+
+def _multi_source(
+    csr: tuple[np.ndarray, ...], sources: np.ndarray, costs: np.ndarray, limit: float = np.inf
+) -> np.ndarray:
+    """The distances of :func:`multi_source`."""
+    return multi_source(csr, sources, costs, limit)[0]
 
 
 def _nodes(nodes: Sequence[int], n: int, what: str) -> np.ndarray:

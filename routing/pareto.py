@@ -53,6 +53,7 @@ import numpy as np
 
 from geodata.errors import InvalidInputError, NoRouteError
 from routing._native import load
+from routing.graph import multi_source
 
 _kernel = load()
 
@@ -406,25 +407,7 @@ def _reverse_search(
     """
     indptr, head, w, rows = rev
     n = len(indptr) - 1
-    dist = np.empty(n)
-    pred = np.empty(n, dtype=np.int64)
-    none = np.empty(0, dtype=np.int64)
-    _kernel.dijkstra(
-        indptr,
-        head,
-        w,
-        np.ascontiguousarray(tgt, dtype=np.int64),
-        np.ascontiguousarray(cost, dtype=np.float64),
-        none,
-        np.empty(0),
-        none,
-        0,
-        float(limit),
-        None,
-        dist,
-        pred,
-        none,
-    )
+    dist, pred = multi_source((indptr, head, w), tgt, cost, limit)
     # the reverse arc at position p leads from row(p) back to head[p]: the next state is
     # the row of the arc that reached v
     nxt = np.full(n, -1, dtype=np.int64)

@@ -60,6 +60,13 @@ def friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def file_option(flag: str, dest: str, help: str) -> Callable[[F], F]:
+    """A ``--flag FILE`` option (a file path, not a folder) stored in ``dest``."""
+    return click.option(  # type: ignore[return-value]
+        flag, dest, type=click.Path(dir_okay=False, path_type=Path), help=help
+    )
+
+
 def writable(path: Path) -> Path:
     parent = path.expanduser().resolve().parent
     if not parent.is_dir():

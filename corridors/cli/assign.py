@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from corridors.cli._common import cli, friendly, writable
+from corridors.cli._common import cli, file_option, friendly, writable
 
 __all__ = ["assign_cmd", "print_emissions"]
 
@@ -20,11 +20,10 @@ __all__ = ["assign_cmd", "print_emissions"]
 @cli.command("assign")
 @click.option("--date", "date_text", help="Date whose rules apply, YYYY-MM-DD (default: today).")
 @click.option("--avoid", default="", help="Comma-separated border posts, countries or places.")
-@click.option(
+@file_option(
     "--demand",
     "demand_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="A demand table like corridors/data/demand.toml (default: the shipped one).",
+    "A demand table like corridors/data/demand.toml (default: the shipped one).",
 )
 @click.option("--k", "k", type=int, default=None, help="Candidate routes per OD (default 6).")
 @click.option("--gap", type=float, default=None, help="Relative gap to reach (default 1e-4).")
@@ -36,11 +35,8 @@ __all__ = ["assign_cmd", "print_emissions"]
     type=click.Choice(["posts", "ods"]),
     help="Print one table as CSV: posts or ods.",
 )
-@click.option(
-    "--map",
-    "map_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write an offline HTML map of the flows and the posts' utilisation.",
+@file_option(
+    "--map", "map_file", "Write an offline HTML map of the flows and the posts' utilisation."
 )
 @friendly
 def assign_cmd(

@@ -11,6 +11,7 @@ import click
 from corridors.cli._common import (
     cli,
     console,
+    file_option,
     friendly,
     is_quiet,
     print_table,
@@ -93,24 +94,13 @@ from geodata.errors import InvalidInputError
 @click.option(
     "--csv", "as_csv", is_flag=True, help="Print the bill as CSV (one row per item and route)."
 )
-@click.option(
-    "--map",
-    "map_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write an HTML map of the route to this file.",
-)
-@click.option(
+@file_option("--map", "map_file", "Write an HTML map of the route to this file.")
+@file_option(
     "--gpkg",
     "gpkg_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the legs (EPSG:4326, one layer 'legs', column 'route') to this GeoPackage.",
+    "Write the legs (EPSG:4326, one layer 'legs', column 'route') to this GeoPackage.",
 )
-@click.option(
-    "--network",
-    "network_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Route on this network file instead of the embedded one.",
-)
+@file_option("--network", "network_file", "Route on this network file instead of the embedded one.")
 @friendly
 def route(
     origin: str,
@@ -666,12 +656,7 @@ def network_build(sources: Path, out: Path, osm_files: tuple[Path, ...], osm_cla
 
 
 @network.command("info")
-@click.option(
-    "--file",
-    "network_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Network file (default: the embedded one).",
-)
+@file_option("--file", "network_file", "Network file (default: the embedded one).")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def network_info(network_file: Path | None, as_json: bool) -> None:

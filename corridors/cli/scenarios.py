@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from corridors.cli._common import cli, friendly, writable
+from corridors.cli._common import cli, file_option, friendly, writable
 from geodata.errors import InvalidInputError
 
 OBJECTIVES = ["cost", "time", "generalized", "distance"]
@@ -175,12 +175,7 @@ def scenarios_show(name: str, as_json: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one line per pair).")
-@click.option(
-    "--map",
-    "map_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write an offline HTML comparison map.",
-)
+@file_option("--map", "map_file", "Write an offline HTML comparison map.")
 @click.option(
     "--assign",
     "with_assign",
@@ -374,12 +369,7 @@ def _print_comparison(result: Any) -> None:
     show_default=True,
     help="Bisection steps at each switch (0: grid only).",
 )
-@click.option(
-    "--plot",
-    "plot_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a plot (.png or .svg).",
-)
+@file_option("--plot", "plot_file", "Write a plot (.png or .svg).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
 @friendly
