@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -169,13 +170,14 @@ def tree_copy(data: Any) -> Any:
 
 
 def packaged_raw_rules() -> Mapping[str, dict[str, Any]]:
-    """The packaged rules as parsed TOML, shared and cached: read it, never change it.
+    """The packaged rules as parsed TOML, shared and cached: read it, never change it (the
+    mapping itself is read-only; the files' tables are the cache's own objects).
 
     A caller that edits some files copies those and keeps the others as they are; then
     :func:`build_rules` reuses the packaged validation of every file left untouched (the
     very same object) instead of validating it again.
     """
-    return _raw_cached(_PACKAGE_ORIGIN)
+    return MappingProxyType(_raw_cached(_PACKAGE_ORIGIN))
 
 
 def build_rules(raw: Mapping[str, dict[str, Any]], *, origin: str) -> Rules:

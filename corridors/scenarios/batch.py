@@ -20,7 +20,8 @@ model's at its ``θ``, else it is routed directly, as are near-ties between two 
 (where a direct search's tie-break decides) and anything the model cannot certify.  The
 figures of each row (cost, hours with the waits at shut posts, distance) come from
 :meth:`corridors.planner.Planner.totals` on the scenario's own re-costed arc values.
-So every row equals a direct run of that scenario (tested).
+So every row is a best route of that scenario, as a direct run's is (tested); where two
+routes weigh exactly the same, the row may name the other one (as the matrix may).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import itertools
 import logging
 import multiprocessing as mp
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +43,7 @@ import numpy as np
 from corridors.costing import TRAVEL_MODES
 from corridors.scenarios.load import Scenario
 from corridors.scenarios.recost import NoteChanges, RulesDelta, note_changes, rules_delta
+from geodata.errors import InvalidInputError
 
 __all__ = ["BatchEvaluator", "NotBatchableError"]
 
@@ -49,6 +52,8 @@ log = logging.getLogger(__name__)
 #: Relative tolerance for "the same weight" (ties, the affine check): far above the rounding
 #: of sums of a few thousand arcs (~1e-13 relative), far below any real cost difference.
 _REL_TOL = 1e-9
+#: |det| of unit-length plane normals below which planes count as parallel (no vertex).
+_SINGULAR = 1e-12
 #: Candidates per pair beyond which the envelope is not enumerated (its vertices grow as the
 #: p-th power): that pair is then routed directly for every scenario.
 MAX_CANDIDATES = 14
@@ -58,8 +63,10 @@ MAX_ROUNDS = 12
 
 #: Scenarios a forked worker takes at a time (small: progress stays fluid, load balanced).
 _CHUNK = 25
-#: The evaluator the forked workers inherit (set only while :meth:`rows_many` runs).
+#: The evaluator the forked workers inherit (set only while a pool of them runs, under
+#: :data:`_FORK_LOCK`, so that two evaluators in one process never hand over each other).
 _ENGINE: BatchEvaluator | None = None
+_FORK_LOCK = threading.Lock()
 
 
 _JOBS: list[Any] = []
@@ -158,14 +165,22 @@ class BatchEvaluator:
         self.base, self.params, self.pairs = base, tuple(params), tuple(pairs)
         self.objective, self.direct = objective, direct
         self.workers = workers or os.cpu_count() or 1
-        self.low = np.asarray(low, dtype=np.float64)
-        self.high = np.asarray(high, dtype=np.float64)
+        self.low = np.asarray(low, dtype=np.float64).reshape(-1)
+        self.high = np.asarray(high, dtype=np.float64).reshape(-1)
+        if not (len(self.low) == len(self.high) == len(self.params)) or not np.all(
+            np.isfinite(self.low) & np.isfinite(self.high) & (self.low <= self.high)
+        ):
+            raise InvalidInputError("the box must give one finite low <= high per swept parameter")
         self.step = np.where(self.high > self.low, self.high - self.low, 1.0)
         self.base_applied = apply_scenario(base)
         self.planner = scenario_planner(base)
         self.tir = True if self.base_applied.tir is None else self.base_applied.tir
-        p = len(self.params)
-        anchors = [tuple(self.low)] + [tuple(self.low + self.step * np.eye(p)[i]) for i in range(p)]
+        # the low corner and one step along each free parameter (a fixed one has no slope:
+        # stepping it would apply a value outside the box)
+        free = np.flatnonzero(self.high > self.low)
+        anchors = [tuple(self.low)] + [
+            tuple(np.where(np.arange(len(self.low)) == i, self.high, self.low)) for i in free
+        ]
         applied = [self._applied(v) for v in anchors]
         deltas = [self._delta(ap) for ap in applied]
         self.delta = RulesDelta(
@@ -176,7 +191,7 @@ class BatchEvaluator:
         pl = self.planner
         self.groups: dict[Any, _Group] = {}
         self.pair_group: list[tuple[_Group, int, int]] = []  # group, origin slot, target slot
-        self.no_route: dict[int, str] = {}
+        self.no_route: set[int] = set()  # pairs routed directly (no start or no end)
         for k, (o, d) in enumerate(self.pairs):
             place = pl.places.resolve(o, modes=self.node_modes)
             sh = Shipment(
@@ -197,9 +212,9 @@ class BatchEvaluator:
             g.owners.append(owner)
             self.pair_group.append((g, g.origins.index(o), len(g.targets) - 1))
             if not dests or not len(g.sources[g.origins.index(o)][0]):
-                self.no_route[k] = "origin and destination are the same place"
+                self.no_route.add(k)
         for g in self.groups.values():
-            self._affine(g, applied, anchors)
+            self._affine(g, applied)
             graph = self.planner.graph(g.model, self.objective)
             graph._group_structure, graph._reverse_structure, graph._group_of_compact  # noqa: B018
             graph._group_graphs  # noqa: B018  (built once, shared by the forked workers)
@@ -233,16 +248,18 @@ class BatchEvaluator:
         a = {"cost": cost, "hours": hours, "km": model.arcs["km"]}
         return np.asarray(self.planner._weights(model, self.objective, a), dtype=np.float64)
 
-    def _affine(self, g: _Group, applied: list[Any], anchors: list[tuple[float, ...]]) -> None:
+    def _affine(self, g: _Group, applied: list[Any]) -> None:
         """Weights and note changes of ``g``'s model as affine functions of the values."""
         chs = [self._notes(g.model, ap.rules) for ap in applied]
         w = [self._weights_of(g.model, ch) for ch, _ in chs]
+        free = np.flatnonzero(self.high > self.low)
         g.w0 = w[0]
-        g.slopes = np.stack([(wi - w[0]) / s for wi, s in zip(w[1:], self.step, strict=True)])
+        g.slopes = np.zeros((len(self.low), len(w[0])))
         g.note0 = chs[0][1]
-        g.note_slopes = np.stack(
-            [(c[1] - chs[0][1]) / s for c, s in zip(chs[1:], self.step, strict=True)]
-        )
+        g.note_slopes = np.zeros((len(self.low), *g.note0.shape))
+        for i, wi, (_, vec) in zip(free, w[1:], chs[1:], strict=True):
+            g.slopes[i] = (wi - w[0]) / self.step[i]
+            g.note_slopes[i] = (vec - g.note0) / self.step[i]
 
     def _potentials(self) -> None:
         """A* potentials that stay consistent anywhere in the box, per group and target:
@@ -251,7 +268,7 @@ class BatchEvaluator:
         consistent lower bound, exact at the corners and close in between.  The corners'
         potentials are computed on worker processes."""
         groups = list(self.groups.values())
-        corners = self._grid_points()
+        corners = self._corners()
         jobs = [(gi, ci) for gi in range(len(groups)) for ci in range(len(corners))]
         got = dict(zip(jobs, self._fork_map(self._corner_potentials, jobs), strict=True))
         for gi, g in enumerate(groups):
@@ -279,7 +296,7 @@ class BatchEvaluator:
         """Exact potentials (per target of group ``gi``, the kernel's ``lb`` column) on the
         weights of corner ``ci``."""
         g = list(self.groups.values())[gi]
-        theta = self._grid_points()[ci]
+        theta = self._corners()[ci]
         graph = self.planner.graph(g.model, self.objective).with_weights(
             self._weights_at(g, theta), check=False
         )
@@ -292,13 +309,14 @@ class BatchEvaluator:
         if n <= 1 or len(jobs) < 2 or "fork" not in mp.get_all_start_methods():
             return [fn(*job) for job in jobs]
         global _ENGINE, _JOBS
-        _ENGINE, _JOBS = self, [(fn.__name__, job) for job in jobs]
-        try:
-            ctx = mp.get_context("fork")
-            with cf.ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx) as pool:
-                return list(pool.map(_run_job, range(len(jobs)), chunksize=1))
-        finally:
-            _ENGINE, _JOBS = None, []
+        with _FORK_LOCK:
+            _ENGINE, _JOBS = self, [(fn.__name__, job) for job in jobs]
+            try:
+                ctx = mp.get_context("fork")
+                with cf.ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx) as pool:
+                    return list(pool.map(_run_job, range(len(jobs)), chunksize=1))
+            finally:
+                _ENGINE, _JOBS = None, []
 
     def _seeds(self) -> list[np.ndarray]:
         """Where the first round searches: the box's corners, its centre and the centres
@@ -324,43 +342,21 @@ class BatchEvaluator:
             out.append(theta)
         return out
 
-    def _grid_levels(self) -> np.ndarray:
-        """Grid points per free parameter for the potentials: the two ends.  (Three along
-        the parameter that moves the weights most settled only ~10 % fewer states per
-        search in the benchmark's box, for half as many potentials again.)"""
-        return np.full(int(np.count_nonzero(self.high > self.low)), 2, dtype=np.int64)
-
-    def _grid_points(self) -> list[np.ndarray]:
-        """The points of the potentials' grid (C order over the free parameters)."""
-        free = np.flatnonzero(self.high > self.low)
-        axes = [
-            np.linspace(self.low[i], self.high[i], n)
-            for i, n in zip(free, self._grid_levels(), strict=True)
-        ]
-        out = []
-        for values in itertools.product(*axes):
-            theta = self.low.copy()
-            theta[free] = values
-            out.append(theta)
-        return out
-
     def _potential_at(self, pot: tuple[Any, ...], u: np.ndarray) -> tuple[Any, ...]:
         """The kernel potential at ``u`` (values above the low corner): the multilinear
-        interpolation of the exact potentials at the corners of the grid cell holding
-        ``u`` (see :meth:`_potentials`)."""
+        interpolation of the corners' exact potentials (see :meth:`_potentials`).  (A finer
+        grid along the parameter that moves the weights most settled only ~10 % fewer states
+        per search in the benchmark's box, for half as many potentials again.)"""
         first, lbs, unreachable = pot
         free = np.flatnonzero(self.high > self.low)
-        levels = self._grid_levels()
-        x = u[free] / (self.high - self.low)[free] * (levels - 1)
-        cell = np.minimum(np.floor(x).astype(np.int64), levels - 2)
-        t = np.clip(x - cell, 0.0, 1.0)
-        grid = lbs.reshape(*levels, -1)
-        lb = np.zeros(lbs.shape[1])
-        for bits in itertools.product((0, 1), repeat=len(free)):
-            b = np.array(bits, dtype=np.int64)
-            weight = float(np.prod(np.where(b == 1, t, 1.0 - t)))
-            if weight:
-                lb += weight * grid[tuple(cell + b)]
+        x = u[free] / (self.high - self.low)[free]
+        lam = np.array(
+            [
+                np.prod(np.where(np.array(bits, dtype=bool), x, 1.0 - x))
+                for bits in itertools.product((0, 1), repeat=len(free))
+            ]
+        )
+        lb = lam @ lbs
         lb[unreachable] = np.inf
         return (first[0], first[1], lb.reshape(-1, 1), *first[3:])
 
@@ -507,9 +503,12 @@ class BatchEvaluator:
                 who.append((j, k))
         nv, rv, wv = np.array(normals), np.array(rhs), np.array(who)
         combos = np.array(list(itertools.combinations(range(len(nv)), q)), dtype=np.int64)
+        # rows scaled to unit length (with their right-hand sides), so that the singularity
+        # test does not depend on the parameters' units
+        norm = np.linalg.norm(nv, axis=1)
+        nv, rv = nv / norm[:, None], rv / norm
         m = nv[combos]  # (combos, q, q)
-        det = np.linalg.det(m)
-        ok = np.abs(det) > 1e-12 * np.maximum(1.0, np.abs(m).reshape(len(m), -1).max(axis=1)) ** q
+        ok = np.abs(np.linalg.det(m)) > _SINGULAR
         combos, m = combos[ok], m[ok]
         if not len(combos):
             return []
@@ -577,17 +576,19 @@ class BatchEvaluator:
                     progress(i, len(todo))
             return out
         global _ENGINE
-        _ENGINE = self
         size = max(1, min(_CHUNK, -(-len(todo) // n)))
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-        try:
-            with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
-                for got in pool.map(_rows_of_chunk, chunks):
-                    out += got
-                    if progress:
-                        progress(len(out), len(todo))
-        finally:
-            _ENGINE = None
+        with _FORK_LOCK:
+            _ENGINE = self
+            try:
+                ctx = mp.get_context("fork")
+                with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+                    for got in pool.map(_rows_of_chunk, chunks):
+                        out += got
+                        if progress:
+                            progress(len(out), len(todo))
+            finally:
+                _ENGINE = None
         return out
 
     def rows(self, values: Sequence[float]) -> list[dict[str, Any]]:
@@ -595,7 +596,11 @@ class BatchEvaluator:
         :func:`corridors.scenarios.sweep._run` gives them)."""
         from corridors.planner import model_vot_per_hour
 
-        theta = np.asarray(values, dtype=np.float64)
+        theta = np.asarray(values, dtype=np.float64).reshape(-1)
+        if len(theta) != len(self.params):
+            raise InvalidInputError(
+                f"give {len(self.params)} value(s), one per swept parameter, not {len(theta)}"
+            )
         tol = 1e-9 * self.step
         if np.any(theta < self.low - tol) or np.any(theta > self.high + tol):
             return self.direct(tuple(values), self.pairs)

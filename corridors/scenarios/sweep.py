@@ -402,8 +402,9 @@ def sweep(
     batch
         Route all values at once with :class:`corridors.scenarios.batch.BatchEvaluator`
         (parametric certificate: a few searches for the whole grid, each value then
-        re-costed and checked, in this process); by default when the grid has at least
-        :data:`BATCH_MIN_RUNS` values and no Dask scheduler is given.  Parameters that
+        re-costed and checked, on ``workers`` processes forked from this one); by
+        default when the grid has at least :data:`BATCH_MIN_RUNS` values and no Dask
+        scheduler is given.  Parameters that
         change more than post figures and road rates always run value by value.
 
     Raises

@@ -604,3 +604,16 @@ def test_cli_sweep_batch_flag() -> None:
     assert data["settings"]["method"] == "batch"
     choices = [r["choice"] for r in data["rows"]]
     assert len(choices) == 2 and choices[0] != choices[1]
+
+
+def test_batch_evaluator_refuses_a_bad_box() -> None:
+    from corridors.scenarios.batch import BatchEvaluator
+    from geodata.errors import InvalidInputError
+
+    params = (parse_parameter("post:torkham.hours"),)
+    for low, high in (((10.0,), (5.0,)), ((0.0, 1.0), (5.0, 2.0)), ((np.nan,), (5.0,))):
+        with pytest.raises(InvalidInputError, match="one finite low <= high"):
+            BatchEvaluator(
+                load_scenario("baseline"), params, low, high, [("Tashkent", "Karachi")],
+                departure=OPEN_DAY, objective="generalized", carrier=None, direct=None,  # type: ignore[arg-type]
+            )  # fmt: skip
