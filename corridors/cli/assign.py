@@ -53,9 +53,10 @@ def assign_cmd(
     """Assign the yearly Pakistan–Central Asia demand over the corridors with capacities.
 
     Each flow of the demand table chooses among its best routes; a border post's crossing
-    time grows as it fills (the queueing delay of capacity.toml, HCM, on its capacities), so traffic spills
-    to the next-best crossing.  Prints per post the trucks per day, capacity, utilisation
-    and added waiting, per OD the routes' shares, and the system's cost, waiting and CO2e.
+    time grows as it fills (capacity.toml's queueing delay, HCM, on its capacities), so
+    traffic spills to the next-best crossing.  Prints per post the trucks per day,
+    capacity, utilisation and added waiting, per OD the routes' shares, and the system's
+    cost, waiting and CO2e.
     """
     from corridors.assign import DEFAULT_GAP, DEFAULT_K, DEFAULT_MAX_ITER, assign
     from corridors.demand import load_demand
