@@ -591,10 +591,15 @@ class BatchEvaluator:
                 _ENGINE = None
         return out
 
-    def rows(self, values: Sequence[float]) -> list[dict[str, Any]]:
-        """One row per pair for the scenario with these parameter values (as
-        :func:`corridors.scenarios.sweep._run` gives them)."""
+    def rows(
+        self, values: Sequence[float], only: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        """One row per pair (or per pair index in ``only``) for the scenario with these
+        parameter values (as :func:`corridors.scenarios.sweep._run` gives them)."""
         from corridors.planner import model_vot_per_hour
+
+        ks = range(len(self.pairs)) if only is None else list(only)
+        some = tuple(self.pairs[k] for k in ks)
 
         theta = np.asarray(values, dtype=np.float64).reshape(-1)
         if len(theta) != len(self.params):
@@ -603,14 +608,14 @@ class BatchEvaluator:
             )
         tol = 1e-9 * self.step
         if np.any(theta < self.low - tol) or np.any(theta > self.high + tol):
-            return self.direct(tuple(values), self.pairs)
+            return self.direct(tuple(values), some)
         applied = self._applied(values)
         try:
             delta = self._delta(applied)
         except NotBatchableError:
-            return self.direct(tuple(values), self.pairs)
+            return self.direct(tuple(values), some)
         if not (delta.posts <= self.delta.posts and delta.road <= self.delta.road):
-            return self.direct(tuple(values), self.pairs)
+            return self.direct(tuple(values), some)
         notes: dict[int, NoteChanges] = {}
         for g in self.groups.values():
             ch, vec = self._notes(g.model, applied.rules)
@@ -618,10 +623,11 @@ class BatchEvaluator:
             pred = g.note0 + np.tensordot(theta - self.low, g.note_slopes, axes=1)
             if not np.allclose(vec, pred, rtol=_REL_TOL, atol=_REL_TOL):
                 log.debug("batch: values %s are not affine here; routed directly", values)
-                return self.direct(tuple(values), self.pairs)
+                return self.direct(tuple(values), some)
             notes[id(g)] = ch
         out: list[dict[str, Any]] = []
-        for k, (o, d) in enumerate(self.pairs):
+        for k in ks:
+            o, d = self.pairs[k]
             g, _, _ = self.pair_group[k]
             row: dict[str, Any] = {"origin": o, "destination": d, "values": list(values)}
             cands = self.candidates[k]

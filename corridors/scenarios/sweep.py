@@ -472,7 +472,7 @@ def sweep(
         rows = [r for got in ev.rows_many(combos, workers=workers, progress=progress) for r in got]
 
         def one(values: tuple[float, ...], pair: tuple[str, str]) -> dict[str, Any]:
-            return ev.rows(values)[pair_t.index(pair)]
+            return ev.rows(values, only=[pair_t.index(pair)])[0]
     else:
         rows = runner.map([job(v) for v in combos], progress)
 

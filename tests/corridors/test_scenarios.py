@@ -577,6 +577,11 @@ def test_batch_evaluator_certifies_the_best_weight_and_matches_direct_runs() -> 
                 assert got[k][key] == pytest.approx(want[k][key], abs=0.011), key
             choices.add(got[k]["choice"])
     assert len(choices) >= 3  # the box holds a switch (Torkham left out at high hours)
+    assert ev.rows((300.0, 1.4), only=[1]) == [ev.rows((300.0, 1.4))[1]]
+    from geodata.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="one per swept parameter"):
+        ev.rows((300.0,))
 
 
 def test_sweep_batch_and_value_by_value_agree() -> None:
