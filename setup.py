@@ -6,7 +6,8 @@ setup(
     ext_modules=[
         Extension(
             "routing._kernel",
-            sources=["routing/_kernel.c"],
+            sources=["routing/_kernel.c", "routing/_ch.c"],
+            depends=["routing/_common.h"],
             extra_compile_args=["-O3"],
             optional=False,
         )
