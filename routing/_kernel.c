@@ -276,7 +276,8 @@ done:
 }
 
 /* walk(pred, next_of, v): positions pred[v], pred[next_of[pred[v]]], ... until -1, in walk
- * order (for a reverse search, whose predecessors point forward along the path). */
+ * order (for a reverse search, whose predecessors point forward along the path), as the
+ * bytes of an int64 array. */
 static PyObject *k_walk(PyObject *self, PyObject *args) {
     PyObject *o_pred, *o_next;
     long long v;
@@ -286,28 +287,22 @@ static PyObject *k_walk(PyObject *self, PyObject *args) {
     if (get_buf(o_pred, &pred, "i", 8, 0, "pred") || get_buf(o_next, &nxt, "i", 8, 0, "next_of"))
         goto done;
     const int64_t *pr = pred.view.buf, *nx = nxt.view.buf;
-    Py_ssize_t n = LEN(pred, 8), m = LEN(nxt, 8);
+    Py_ssize_t n = LEN(pred, 8), m = LEN(nxt, 8), len = 0;
     if (v < 0 || v >= n) {
         PyErr_SetString(PyExc_ValueError, "walk: state out of range");
         goto done;
     }
-    out = PyList_New(0);
-    if (!out) goto done;
-    Py_ssize_t len = 0;
     for (int64_t x = v; pr[x] >= 0; x = nx[pr[x]]) {
         if (pr[x] >= m || nx[pr[x]] < 0 || nx[pr[x]] >= n || ++len > n) {
             PyErr_SetString(PyExc_ValueError, "walk: broken predecessor array");
-            Py_CLEAR(out);
             goto done;
         }
-        PyObject *a = PyLong_FromLongLong(pr[x]);
-        if (!a || PyList_Append(out, a) < 0) {
-            Py_XDECREF(a);
-            Py_CLEAR(out);
-            goto done;
-        }
-        Py_DECREF(a);
     }
+    out = PyBytes_FromStringAndSize(NULL, len * (Py_ssize_t)sizeof(int64_t));
+    if (!out) goto done;
+    int64_t *a = (int64_t *)PyBytes_AS_STRING(out);
+    Py_ssize_t i = 0;
+    for (int64_t x = v; pr[x] >= 0; x = nx[pr[x]]) a[i++] = pr[x];
 done:
     rel(&pred), rel(&nxt);
     return out;
@@ -566,7 +561,8 @@ static PyMethodDef methods[] = {
      "dijkstra(indptr, head, w, src, sc, tgt, tc, tset, n_sets, limit, heur, dist, pred, best)"
      " -> settled; heur is None or (node_of, lf, lb, target_groups, exit_costs, L)"},
     {"trace", k_trace, METH_VARARGS, "trace(pred, tail, v) -> list of arc positions"},
-    {"walk", k_walk, METH_VARARGS, "walk(pred, next_of, v) -> list of positions, in walk order"},
+    {"walk", k_walk, METH_VARARGS,
+     "walk(pred, next_of, v) -> positions in walk order, as int64 bytes"},
     {"boa", k_boa, METH_VARARGS,
      "boa(indptr, head, w1, w2, arc, h1, h2, src, sc1, sc2, tgt, tc1, tc2, bound1, bound2, "
      "max_labels, eps) -> (found, labels, complete)"},

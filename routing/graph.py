@@ -22,6 +22,7 @@ single-pair and set-to-set searches then run as two small upward searches.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -385,6 +386,7 @@ class CostedGraph:
             "_landmarks",
             "_group_of_compact",
             "hierarchy",
+            "_trees",
         ):
             new.__dict__.pop(key, None)
         new._w, new._edge, new._fwd = w, edge, fwd
@@ -656,6 +658,41 @@ class CostedGraph:
         indptr, head, order, rows = self._reverse_structure
         return indptr, head, self._w[order], order, rows
 
+    def tree_to(self, targets: np.ndarray, target_costs: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The complete backward search tree towards a target set (node ids, exit costs):
+        ``(dist, pred)`` per compact node, ``dist`` the least weight from the node to a
+        target and ``pred`` the reverse-CSR position of the node's next arc (-1 at a target
+        or where no target is reachable).
+
+        Kept per graph for the last :data:`TREE_CACHE` target sets (a planner asks again and
+        again towards the same few ports), so that a later :meth:`search_to` towards the
+        same set, from any sources, needs no search.  A tree costs ``16 × states`` bytes."""
+        t = self._pos[np.asarray(targets, dtype=np.int64)]
+        ok = t >= 0
+        t, c = t[ok], np.asarray(target_costs, dtype=np.float64)[ok]
+        key = (t.tobytes(), c.tobytes())
+        with _TREES_LOCK:  # a matrix asks from several threads
+            trees: dict[tuple[bytes, bytes], tuple[np.ndarray, ...]] = self.__dict__.setdefault(
+                "_trees", {}
+            )
+            tree = trees.pop(key, None)
+        if tree is None:
+            indptr, head, weight, _, _ = self._reverse
+            tree = multi_source((indptr, head, weight), t, c)
+        with _TREES_LOCK:
+            trees.pop(key, None)
+            while len(trees) >= TREE_CACHE:
+                trees.pop(next(iter(trees)))
+            trees[key] = tree  # the most recently used last
+        return tree
+
+    def has_tree(self, targets: np.ndarray, target_costs: np.ndarray) -> bool:
+        """True if :meth:`tree_to` of this target set is cached (no search needed)."""
+        t = self._pos[np.asarray(targets, dtype=np.int64)]
+        ok = t >= 0
+        key = (t[ok].tobytes(), np.asarray(target_costs, dtype=np.float64)[ok].tobytes())
+        return key in self.__dict__.get("_trees", {})
+
     def search_to(
         self,
         targets: np.ndarray,
@@ -663,61 +700,45 @@ class CostedGraph:
         source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
     ) -> list[Path | None]:
         """The best path from each source set (with entry costs) to the target set (with
-        exit costs), by one compiled search backwards from the targets; None for a set that
-        cannot reach a target.  Node ids, as :func:`best_paths`."""
-        indptr, head, weight, fwd_arc, rows = self._reverse
+        exit costs), read off the backward search tree of the targets (:meth:`tree_to`,
+        one compiled search, reused while cached); None for a set that cannot reach a
+        target.  Node ids, as :func:`best_paths`."""
+        out: list[Path | None] = []
+        for found in self.edges_to(targets, target_costs, source_sets):
+            if found is None:
+                out.append(None)
+                continue
+            edges, fwd, nodes, cost = found
+            out.append(
+                Path(tuple(nodes.tolist()), tuple(edges.tolist()), tuple(fwd.tolist()), cost)
+            )
+        return out
+
+    def edges_to(
+        self,
+        targets: np.ndarray,
+        target_costs: np.ndarray,
+        source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None]:
+        """:meth:`search_to` as arrays, for callers that need no :class:`Path`: per source
+        set ``(edges, forward, nodes, cost)`` (edge index and direction of each step, the
+        node ids along the path) or None."""
+        dist, pred = self.tree_to(targets, target_costs)
+        _, _, _, fwd_arc, rows = self._reverse
         pos = self._pos
-        t = pos[targets]
-        ok = t >= 0
-        sets = []
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None] = []
         for s, c in source_sets:
             p = pos[s]
             keep = p >= 0
-            sets.append((p[keep], np.asarray(c, dtype=np.float64)[keep]))
-        nc = len(self._state)
-        dist = np.empty(nc)
-        pred = np.empty(nc, dtype=np.int64)
-        live = [(p, c) for p, c in sets if len(p)]
-        sv = np.concatenate([p for p, _ in live]) if live else np.empty(0, np.int64)
-        sc = np.concatenate([c for _, c in live]) if live else np.empty(0)
-        sid = (
-            np.concatenate([np.full(len(p), i, np.int64) for i, (p, _) in enumerate(live)])
-            if live
-            else np.empty(0, np.int64)
-        )
-        _kernel.dijkstra(
-            indptr,
-            head,
-            weight,
-            t[ok].astype(np.int64),
-            np.asarray(target_costs, dtype=np.float64)[ok],
-            sv,
-            sc,
-            sid,
-            len(live),
-            np.inf,
-            None,
-            dist,
-            pred,
-            np.empty(len(live), dtype=np.int64),
-        )
-        out: list[Path | None] = []
-        for p, c in sets:
-            total = dist[p] + c if len(p) else np.empty(0)
+            p = p[keep]
+            total = dist[p] + np.asarray(c, dtype=np.float64)[keep] if len(p) else np.empty(0)
             if not len(p) or not np.isfinite(total).any():
                 out.append(None)
                 continue
             j = int(np.argmin(total))
-            arcs = fwd_arc[_kernel.walk(pred, rows, int(p[j]))]
-            nodes = [int(self._state[p[j]]), *self._dst[arcs].tolist()]
-            out.append(
-                Path(
-                    tuple(nodes),
-                    tuple(self._edge[arcs].tolist()),
-                    tuple(self._fwd[arcs].tolist()),
-                    float(total[j]),
-                )
-            )
+            arcs = fwd_arc[np.frombuffer(_kernel.walk(pred, rows, int(p[j])), np.int64)]
+            nodes = np.concatenate([self._state[p[j] : p[j] + 1], self._dst[arcs]])
+            out.append((self._edge[arcs], self._fwd[arcs], nodes, float(total[j])))
         return out
 
     def trace(self, pred: np.ndarray, node: int) -> tuple[list[int], list[int]]:
@@ -746,6 +767,10 @@ _NONE = -9999
 #: Landmarks of the A* potential (ALT); each costs two one-to-all searches on the graph
 #: of groups, once per graph.
 N_LANDMARKS = 8
+#: Backward search trees a graph keeps (:meth:`CostedGraph.tree_to`): the sea ports of a
+#: matrix (the bench asks six) and a few more.
+TREE_CACHE = 8
+_TREES_LOCK = threading.Lock()
 _NO_INT = np.empty(0, np.int64)
 
 

@@ -211,3 +211,40 @@ def test_paths_to_sets_match_single_searches() -> None:
                 assert got[i][j] is None
                 continue
             assert got[i][j] is not None and got[i][j].cost == pytest.approx(want, abs=1e-9)
+
+
+def test_search_to_reads_a_cached_tree_and_new_weights_drop_it() -> None:
+    from routing.graph import TREE_CACHE
+
+    rng = np.random.default_rng(5)
+    n = 80
+    u, v = rng.integers(0, n, 400), rng.integers(0, n, 400)
+    keep = u != v
+    u, v = u[keep], v[keep]
+    w = rng.uniform(0, 10, len(u))
+    g = CostedGraph(n, u, v, np.zeros(len(u), bool), w)
+    sets = [(np.array([i]), np.zeros(1)) for i in range(10, 20)]
+    tgt, tc = np.array([1, 2]), np.array([0.0, 3.0])
+    assert not g.has_tree(tgt, tc)
+    first = g.search_to(tgt, tc, sets)
+    assert g.has_tree(tgt, tc)
+    again = g.search_to(tgt, tc, sets[::-1])  # other sources, same tree
+    assert again[::-1] == first
+    for (s, c), p in zip(sets, first, strict=True):
+        assert p is not None and p.cost == pytest.approx(best_path(g, s, c, tgt, tc).cost)
+    # arrays, for callers that need no Path
+    edges, fwd, nodes, cost = g.edges_to(tgt, tc, sets[:1])[0]
+    assert tuple(edges.tolist()) == first[0].edges and tuple(nodes.tolist()) == first[0].nodes
+    assert tuple(fwd.tolist()) == first[0].forward and cost == first[0].cost
+    # at most TREE_CACHE trees, the least recently used dropped first
+    for t in range(30, 30 + TREE_CACHE):
+        g.search_to(np.array([t]), np.zeros(1), sets[:1])
+    assert not g.has_tree(tgt, tc) and g.has_tree(np.array([30 + TREE_CACHE - 1]), np.zeros(1))
+    # new weights: no tree survives, and the answer follows the new weights
+    g.search_to(tgt, tc, sets)
+    heavier = g.with_weights(w * 2)
+    assert not heavier.has_tree(tgt, tc)
+    doubled = heavier.search_to(tgt, tc, sets)
+    for (s, c), p, q in zip(sets, first, doubled, strict=True):
+        assert q is not None and q.cost > p.cost
+        assert q.cost == pytest.approx(best_path(heavier, s, c, tgt, tc).cost)
