@@ -13,15 +13,35 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from corridors.costing import ARC_KINDS
 from corridors.rules import PostClosedError, next_opening, post_open
-from geodata.schema import EDGE_MODES
+from geodata.schema import EDGE_MODES, NODE_MODES, STATUSES
 
 if TYPE_CHECKING:
     from corridors.costing import CostModel
     from corridors.places import Place
 
-__all__ = ["Bill", "Item", "itemise"]
+__all__ = [
+    "HAUL_KINDS",
+    "NO_LEG",
+    "Bill",
+    "Item",
+    "arc_keys",
+    "item_runs",
+    "itemise",
+    "path_keys",
+    "run_starts",
+    "run_sums",
+]
+
+#: Arc kinds grouped into line-haul items (consecutive arcs of one kind, edge mode, country
+#: and truck or gauge make one item); every other arc is an item of its own.
+HAUL_KINDS = ("linehaul", "sea", "ferry")
+_IS_HAUL = np.array([k in HAUL_KINDS for k in ARC_KINDS])
+#: Mode codes of :meth:`corridors.costing.CostModel.describe_states` (road, rail, other).
+_STATE_MODES = 3
 
 
 @dataclass(frozen=True)
@@ -140,16 +160,21 @@ def itemise(
             )
         )
     regimes: list[str] = []
-    group: list[int] = []
+    arr = np.asarray(arcs, dtype=np.int64)
+    starts = item_runs(model, arr)
+    arc_list = arr.tolist()
+    # each item's sums (a single arc's own figures for the others)
+    run_cost = run_sums(a["cost"][arr], starts)
+    run_hours = run_sums(a["hours"][arr], starts)
+    run_km = run_sums(a["km"][arr], starts)
 
-    def flush() -> None:
-        if not group:
-            return
-        i0 = group[0]
-        e0 = int(a["edge"][i0])
-        note = model.notes[int(a["info"][i0])] if a["info"][i0] >= 0 else {}
-        node, smode, tag = model.describe_state(int(a["src"][i0]))
-        end = model.describe_state(int(a["dst"][group[-1]]))[0]
+    def haul_item(k: int, i0: int, i1: int) -> Item:
+        first, last = arc_list[i0], arc_list[i1 - 1]
+        e0 = int(a["edge"][first])
+        info = int(a["info"][first])
+        note = model.notes[info] if info >= 0 else {}
+        node, smode, tag = model.describe_state(int(a["src"][first]))
+        end = model.describe_state(int(a["dst"][last]))[0]
         mode = EDGE_MODES[net.edge_mode[e0]]
         country = net.countries[net.edge_country[e0]]
         details: dict[str, Any] = {
@@ -162,7 +187,7 @@ def itemise(
             details["carrier"] = tag
         elif smode == "rail":
             details["gauge_mm"] = int(net.edge_gauge_mm[e0])
-        kind = ARC_KINDS[a["kind"][i0]]
+        kind = ARC_KINDS[a["kind"][first]]
         label = f"{mode} {country}: {details['from']} → {details['to']}"
         if kind in ("ferry", "sea"):
             label = f"{kind}: {details['from']} → {details['to']}"
@@ -171,35 +196,24 @@ def itemise(
             for x in (cite(note.get("rate")), cite(note.get("fare")), cite(note.get("speed")))
             if x
         )
-        items.append(
-            Item(
-                kind="linehaul" if kind == "linehaul" else kind,
-                label=label,
-                cost_usd=float(a["cost"][group].sum()),
-                hours=float(a["hours"][group].sum()),
-                distance_km=float(a["km"][group].sum()),
-                details=details,
-                source=src,
-            )
+        return Item(
+            kind="linehaul" if kind == "linehaul" else kind,
+            label=label,
+            cost_usd=run_cost[k],
+            hours=run_hours[k],
+            distance_km=run_km[k],
+            details=details,
+            source=src,
         )
-        group.clear()
 
-    prev_key: tuple[Any, ...] | None = None
-    for i in arcs:
-        kind = ARC_KINDS[a["kind"][i]]
-        if kind in ("linehaul", "sea", "ferry"):
-            e = int(a["edge"][i])
-            _, smode, tag = model.describe_state(int(a["src"][i]))
-            key = (kind, int(net.edge_mode[e]), int(net.edge_country[e]), smode, tag)
-            if key != prev_key:
-                flush()
-            prev_key = key
-            group.append(i)
-            continue
-        flush()
-        prev_key = None
-        items.append(_item(model, i, name_of))
-    flush()
+    firsts = starts.tolist()
+    ends = [*firsts[1:], len(arr)]
+    is_haul = _IS_HAUL[a["kind"][arr[starts]]].tolist()
+    for k, (i0, i1) in enumerate(zip(firsts, ends, strict=True)):
+        if is_haul[k]:
+            items.append(haul_item(k, i0, i1))
+        else:
+            items.append(_item(model, arc_list[i0], name_of))
     if model.describe_state(end_state)[1] == "rail":
         items.append(
             Item(
@@ -243,6 +257,93 @@ def itemise(
         )
     )
     return Bill(tuple(items), tuple(regimes), pct, _carrier_rights(model, items))
+
+
+def run_sums(col: np.ndarray, starts: np.ndarray) -> list[float]:
+    """Sums of ``col`` over the runs beginning at ``starts`` (each run ends where the next
+    begins), as Python floats: the one summation of the bill's items, the planner's legs
+    and :meth:`corridors.planner.Planner.totals`, so that they agree to the last bit."""
+    if not len(starts):
+        return []
+    return list(np.add.reduceat(col, starts).tolist())
+
+
+def run_starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal consecutive ``keys`` begins."""
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    return np.flatnonzero(new)
+
+
+def arc_keys(
+    model: CostModel, arcs: np.ndarray, *, index: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The item key and the leg key of each of ``arcs`` (:func:`path_keys`).
+
+    With ``index`` (a caller asking for many paths, e.g. a matrix or a sweep), the keys of
+    every arc of the model are computed once the model has spent as much work on paths'
+    keys as that costs, and kept on the model; later paths only gather them.  The keys
+    depend only on the structure of the state graph (states, arc kinds and edges), never
+    on costs, rules or dates; the memo notes the arc arrays it was built from and is
+    rebuilt if they are replaced.
+    """
+    a = model.arcs
+    memo: dict[str, Any] = model.__dict__.setdefault("_arc_keys", {})
+    full = memo.get("all")
+    if full is not None and full[0] is a["src"] and full[1] is a["kind"] and full[2] is a["edge"]:
+        return full[3][arcs], full[4][arcs]
+    if index:
+        memo["spent"] = memo.get("spent", 0) + len(arcs)
+        if memo["spent"] >= len(a["src"]):
+            items, legs = path_keys(model, np.arange(len(a["src"]), dtype=np.int64))
+            memo["all"] = (a["src"], a["kind"], a["edge"], items, legs)
+            return items[arcs], legs[arcs]
+    return path_keys(model, arcs)
+
+
+#: Leg key of an arc without a network edge (a transfer inside a node): in no leg.
+NO_LEG = -1
+
+
+def path_keys(model: CostModel, arcs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two integer keys per arc (arc indexes of ``model``, int64) that are equal for two
+    consecutive arcs of a path exactly when they belong to one item of the bill, or to one
+    leg of the route.
+
+    Item key: haul arcs (:data:`HAUL_KINDS`) of one kind, state mode (road, rail, port or
+    sea), truck layer or gauge, edge mode and country share a key (>= 0); any other arc is
+    an item of its own (``-1 - arc``).  Leg key: arcs of one edge mode, country and status
+    whose start states have one mode and truck layer or gauge share a key (>= 0); a border
+    crossing is a leg of its own (``-2 - arc``); an arc without an edge is in no leg
+    (:data:`NO_LEG`).
+    """
+    net, a = model.network, model.arcs
+    kind = a["kind"][arcs].astype(np.int64)
+    e = a["edge"][arcs]
+    ee = np.maximum(e, 0)
+    node, smode, tag = model.describe_states(a["src"][arcs])
+    tag = tag + 1  # from 0
+    n_tag = model.tag_bound + 1
+    em = net.edge_mode[ee].astype(np.int64)
+    ec = net.edge_country[ee]
+    n_em, n_ec = len(EDGE_MODES), len(net.countries)
+    leg = ((em * n_ec + ec) * len(STATUSES) + net.edge_status[ee]) * _STATE_MODES + smode
+    leg = leg * n_tag + tag
+    leg = np.where(em == EDGE_MODES.index("border"), -2 - arcs, leg)
+    leg = np.where(e >= 0, leg, NO_LEG)
+    other = smode == 2
+    if other.any():  # the bill tells port from sea states by their node's mode
+        smode = np.where(other, 2 + net.node_mode[node].astype(np.int64), smode)
+    n_smode = 2 + len(NODE_MODES)
+    item = (((kind * n_smode + smode) * n_tag + tag) * n_em + em) * n_ec + ec
+    item = np.where(_IS_HAUL[kind], item, -1 - arcs)
+    return item, leg
+
+
+def item_runs(model: CostModel, arcs: np.ndarray, *, index: bool = False) -> np.ndarray:
+    """Where each item of the bill of a path (arc indexes of ``model``, int64) begins:
+    runs of equal item keys (:func:`path_keys`; ``index``: see :func:`arc_keys`)."""
+    return run_starts(arc_keys(model, arcs, index=index)[0])
 
 
 def _carrier_rights(model: CostModel, items: list[Item]) -> tuple[dict[str, Any], ...]:

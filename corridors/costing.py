@@ -329,15 +329,40 @@ class CostModel:
         """Vectorised :meth:`describe_state`: network node, mode code (0 road, 1 rail, 2 port
         or sea) and tag (layer index of a road state, gauge of a rail state, -1 otherwise)."""
         states = np.asarray(states, dtype=np.int64)
-        nodes = self.state_nodes[states]
-        rail_end = self.n_road_states + self.n_rail_states
-        road = states < self.n_road_states
-        rail = ~road & (states < rail_end)
-        kind = np.where(road, 0, np.where(rail, 1, 2))
-        tag = np.full(len(states), -1, dtype=np.int64)
-        tag[road] = states[road] // max(len(self.road_nodes), 1)
-        tag[rail] = self._rail_pairs[states[rail] - self.n_road_states, 1]
-        return nodes, kind, tag
+        kinds, tags = self._state_kinds_tags
+        return (
+            self.state_nodes[states],
+            kinds[states].astype(np.int64),
+            tags[states].astype(np.int64),
+        )
+
+    @property
+    def tag_bound(self) -> int:
+        """One more than the largest tag :meth:`describe_states` gives (layer index or
+        gauge), e.g. to pack tags into integer keys."""
+        got = self.__dict__.get("_tag_bound")
+        if got is None:
+            got = self.__dict__["_tag_bound"] = int(self._state_kinds_tags[1].max(initial=-1)) + 1
+        return int(got)
+
+    @property
+    def _state_kinds_tags(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mode code and tag of every state (built once; the state layout never changes),
+        so that :meth:`describe_states` only gathers."""
+        got = self.__dict__.get("_kinds_tags")
+        if got is None:
+            rail_end = self.n_road_states + self.n_rail_states
+            kinds = np.full(self.n_states, 2, dtype=np.int8)
+            kinds[: self.n_road_states] = 0
+            kinds[self.n_road_states : rail_end] = 1
+            # layer indexes and gauges (mm) both fit in 32 bits
+            tags = np.full(self.n_states, -1, dtype=np.int32)
+            tags[: self.n_road_states] = np.arange(self.n_road_states) // max(
+                len(self.road_nodes), 1
+            )
+            tags[self.n_road_states : rail_end] = self._rail_pairs[:, 1]
+            got = self.__dict__["_kinds_tags"] = (kinds, tags)
+        return got
 
     def describe_state(self, state: int) -> tuple[int, str, str]:
         """(network node, mode, layer or gauge) of a state."""

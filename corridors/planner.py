@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from corridors.bill import Bill, itemise
+from corridors.bill import NO_LEG, Bill, arc_keys, item_runs, itemise, run_starts, run_sums
 from corridors.costing import ARC_KINDS, TRAVEL_MODES, CostModel
 from corridors.emissions import with_emissions
 from corridors.places import Place, PlaceIndex
-from corridors.rules import Rules, load_rules, next_opening, post_open, tir_available
+from corridors.rules import Rules, load_rules, tir_available
+from corridors.rules.query import open_throughout, opening_at
 from corridors.shipment import Shipment
 from corridors.timing import DEFAULT_DRAWS, reliability
 from geodata.errors import InvalidInputError, NoRouteError, UnknownPlaceError
@@ -40,8 +41,6 @@ OBJECTIVES = ("cost", "time", "generalized", "distance")
 MAX_TRANSSHIPMENTS = 6
 #: Arc kinds that are a transshipment (the bill's :meth:`~corridors.bill.Bill.transshipments`).
 _TRANSFER_KINDS = ("transload", "gauge_change", "terminal", "port")
-#: Arc kinds the bill groups into line-haul items.
-_HAUL_KINDS = [ARC_KINDS.index(x) for x in ("linehaul", "sea", "ferry")]
 #: Threads for a matrix's searches (the compiled kernel releases the GIL).
 _MATRIX_THREADS = 2
 #: A leg endpoint takes the name of a place whose node is within this distance, km.
@@ -757,10 +756,13 @@ class Planner:
         values and the reason.
         The origins that share a shipment share a cost model; per model, whichever is
         fewer: one A* search per origin towards all destinations
-        (:meth:`routing.CostedGraph.paths_to_sets`), or one backward search per
-        destination towards all origins (:meth:`routing.CostedGraph.search_to`, on a few
-        threads).  Each cell gets only its totals (:meth:`totals`, equal to the route's
-        bill), not a full route with legs, geometry and draws.  Where two paths cost the
+        (:meth:`routing.CostedGraph.paths_to_sets`), or one complete backward search per
+        destination (:meth:`routing.CostedGraph.search_to`, on a few threads).  The
+        backward search trees stay cached on the model's graph
+        (:meth:`routing.CostedGraph.tree_to`), so a later matrix towards the same
+        destinations, from any origins, reads its paths off them without a search.  Each
+        cell gets only its totals (:meth:`totals`, equal to the route's bill), not a full
+        route with legs, geometry and draws.  Where two paths cost the
         same, the one a search meets first is taken, so a cell's km or posts may differ
         from :meth:`route`'s on such a tie; its cost does not.
 
@@ -779,7 +781,8 @@ class Planner:
         shipments = [shipment or self.default_shipment(o, departure) for o in origs]
         if backhaul:
             shipments = [dataclasses.replace(sh, backhaul=True) for sh in shipments]
-        cells: dict[tuple[int, int], Path | None] = {}
+        # per cell: the path's arcs, first and last state (None: no route)
+        cells: dict[tuple[int, int], tuple[np.ndarray, int, int] | None] = {}
         groups: dict[Shipment, list[int]] = {}
         for i, sh in enumerate(shipments):
             groups.setdefault(sh, []).append(i)
@@ -790,8 +793,9 @@ class Planner:
             starts = [
                 self._ends(model, origs[i], node_modes, objective, start=True) for i in members
             ]
-            if len(members) <= len(dests):  # fewer origins: one A* search per origin
-                ends = [self._ends(model, d, node_modes, objective, start=False) for d in dests]
+            ends = [self._ends(model, d, node_modes, objective, start=False) for d in dests]
+            cached = all(g.has_tree(np.asarray(t, np.int64), np.asarray(c)) for t, c in ends)
+            if len(members) <= len(dests) and not cached:  # one A* search per origin
                 sets = [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in ends]
                 rows_of = g.paths_to_sets(
                     [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in starts],
@@ -799,8 +803,11 @@ class Planner:
                 )
                 for i, row in zip(members, rows_of, strict=True):
                     for j, d in enumerate(dests):
-                        same = origs[i].key == d.key
-                        cells[(i, j)] = None if same or not starts[members.index(i)][0] else row[j]
+                        q = row[j]
+                        if origs[i].key == d.key or not starts[members.index(i)][0] or q is None:
+                            cells[(i, j)] = None
+                        else:
+                            cells[(i, j)] = (np.asarray(q.edges, np.int64), q.nodes[0], q.nodes[-1])
                 continue
             for j, d in enumerate(dests):
                 ask = [i for i, (src, _) in zip(members, starts, strict=True) if src]
@@ -809,7 +816,7 @@ class Planner:
                     cells[(i, j)] = None
                 if not ask:
                     continue
-                dst, dst_w = self._ends(model, d, node_modes, objective, start=False)
+                dst, dst_w = ends[j]
                 if not dst:
                     continue
                 by_member = dict(zip(members, starts, strict=True))
@@ -827,12 +834,15 @@ class Planner:
                         j,
                     )
                 )
-        # the compiled searches release the GIL: run them on a few threads
-        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), _MATRIX_THREADS))) as pool:
-            results = list(pool.map(lambda jb: jb[0].search_to(jb[1], jb[2], jb[3]), jobs))
+        # the trees not cached yet: compiled searches that release the GIL, on a few threads
+        todo = [jb for jb in jobs if not jb[0].has_tree(jb[1], jb[2])]
+        if todo:
+            with ThreadPoolExecutor(max_workers=min(len(todo), _MATRIX_THREADS)) as pool:
+                list(pool.map(lambda jb: jb[0].tree_to(jb[1], jb[2]), todo))
+        results = [g.edges_to(t, c, sets) for g, t, c, sets, *_ in jobs]
         for (*_, ask, j), found in zip(jobs, results, strict=True):
-            for i, p in zip(ask, found, strict=True):
-                cells[(i, j)] = p
+            for i, f in zip(ask, found, strict=True):
+                cells[(i, j)] = None if f is None else (f[0], int(f[2][0]), int(f[2][-1]))
         for i, o in enumerate(origs):
             sh = shipments[i]
             model = self.model(sh, mode_set, include_planned)
@@ -853,7 +863,7 @@ class Planner:
                         reason="same place" if d.key == o.key else "no route",
                     )
                 else:
-                    cost, hours, km, posts = self.totals(model, p.edges, p.nodes[0], p.nodes[-1])
+                    cost, hours, km, posts = self.totals(model, *p)
                     row.update(
                         cost_usd=round(cost, 2),
                         hours=round(hours, 3),
@@ -889,59 +899,57 @@ class Planner:
         net, a, sh = model.network, model.arcs, model.shipment
         hd = model.rules.handling
         lift = hd.terminals["road_rail"]
-        arr = np.asarray(arcs, dtype=np.int64)
-        kind = a["kind"][arr]
-        e = a["edge"][arr]
-        node, smode, tag = model.describe_states(a["src"][arr])
-        # the bill tells port from sea states by their node's mode
-        smode = np.where(smode == 2, 2 + net.node_mode[node].astype(np.int64), smode)
-        haul = np.isin(kind, _HAUL_KINDS)
-        ee = np.where(e >= 0, e, 0)
-        key = np.stack([kind, net.edge_mode[ee], net.edge_country[ee], smode, tag])
-        new = np.ones(len(arr), dtype=bool)
-        new[1:] = ~haul[1:] | ~haul[:-1] | (key[:, 1:] != key[:, :-1]).any(axis=0)
-        starts = np.flatnonzero(new).tolist()
-        bounds = zip(starts, [*starts[1:], len(arr)], strict=True)
-        costs: list[float] = []
-        hours: list[float] = []
-        posts: list[str] = []
-        lift_cost = lift.cost.value * model.boxes
-        rail = model.n_road_states, model.n_road_states + model.n_rail_states
-        clock = sh.departure_time()
-        if rail[0] <= start < rail[1]:
-            costs.append(lift_cost)
-            hours.append(lift.hours.value)
-            clock += dt.timedelta(hours=lift.hours.value)
+        arr = _arc_array(arcs)
+        # a matrix or a sweep asks for many paths: key every arc of the model once
+        item_starts = item_runs(model, arr, index=True)
         if columns is None:
             cost_col, hours_col = a["cost"][arr], a["hours"][arr]
         else:
             cost_col, hours_col = np.asarray(columns[0]), np.asarray(columns[1])
-        border = ARC_KINDS.index("border")
-        for i0, i1 in bounds:
-            if haul[i0]:
-                c, h = float(cost_col[i0:i1].sum()), float(hours_col[i0:i1].sum())
-            else:
-                i = int(arr[i0])
-                c, h = float(cost_col[i0]), float(hours_col[i0])
-                if kind[i0] == border:
-                    note = model.notes[int(a["info"][i])] if a["info"][i] >= 0 else {}
-                    edge = int(e[i0])
-                    posts.append(note.get("post", net.strings[net.edge_post[edge]]))
-                    post_key = note.get("post_key")
-                    if post_key:
-                        wait, clock = self._wait(model, i, edge, post_key, clock)
-                        if wait is not None:
-                            costs.append(0.0)
-                            hours.append(wait)
-            costs.append(c)
-            hours.append(h)
-            clock += dt.timedelta(hours=h)
+        lift_cost = lift.cost.value * model.boxes
+        rail = model.n_road_states, model.n_road_states + model.n_rail_states
+        clock = sh.departure_time()
+        # each item's cost and hours, in order: the bill's sums (corridors.bill.item_runs)
+        run_cost, run_hours = run_sums(cost_col, item_starts), run_sums(hours_col, item_starts)
+        costs: list[float] = []
+        hours: list[float] = []
+        if rail[0] <= start < rail[1]:
+            costs.append(lift_cost)
+            hours.append(lift.hours.value)
+            clock += dt.timedelta(hours=lift.hours.value)
+        costs += run_cost  # a wait costs nothing
+        posts: list[str] = []
+        first = arr[item_starts]
+        borders = np.flatnonzero(a["kind"][first] == ARC_KINDS.index("border")).tolist()
+        setout = clock  # the clock never goes back, so a post open ever after it never waits
+        done = 0  # items whose hours the clock has passed
+        taken = 0  # items whose hours are in ``hours``
+        for k in borders:
+            i = int(first[k])
+            info = int(a["info"][i])
+            note = model.notes[info] if info >= 0 else {}
+            edge = int(a["edge"][i])
+            posts.append(note["post"] if "post" in note else net.strings[net.edge_post[edge]])
+            post_key = note.get("post_key")
+            if not post_key:
+                continue
+            if self._never_shut(model, i, edge, post_key, setout):
+                continue
+            for h in run_hours[done:k]:  # walk the clock to this crossing, as the bill does
+                clock += dt.timedelta(hours=h)
+            done = k
+            wait, clock = self._wait(model, i, edge, post_key, clock)
+            if wait is not None:  # the wait comes before the crossing
+                hours += run_hours[taken:k]
+                hours.append(wait)
+                taken = k
+        hours += run_hours[taken:]
         if rail[0] <= end < rail[1]:
             costs.append(lift_cost)
             hours.append(lift.hours.value)
         if sh.tir and posts:
             costs.append(hd.regimes["tir"].items["carnet_price"].value)
-        distance = self._legs_km(model, arr) if km is None else km
+        distance = self._legs_km(model, arr, index=True) if km is None else km
         return float(sum(costs)), float(sum(hours)), distance, posts
 
     @staticmethod
@@ -950,16 +958,46 @@ class Planner:
     ) -> tuple[float | None, dt.datetime]:
         """The wait at a shut post reached at ``clock`` (None when open) and the clock after
         it, as :func:`corridors.bill.itemise` finds them."""
-        net = model.network
-        fc = net.countries[net.node_country[net.edge_u[edge]]]
-        tc = net.countries[net.node_country[net.edge_v[edge]]]
-        direction = f"{fc}->{tc}"
-        mode = model.describe_state(int(model.arcs["src"][arc]))[1]
-        status = post_open(post_key, direction, clock, mode=mode, rules=model.rules)
-        if status.open:
+        direction, mode = Planner._crossing(model, arc, edge)
+        opening = opening_at(post_key, direction, clock, mode=mode, rules=model.rules)
+        if opening is None:
             return None, clock
-        opening = next_opening(post_key, direction, clock, mode=mode, rules=model.rules)
         return (opening - clock) / dt.timedelta(hours=1), opening
+
+    @staticmethod
+    def _never_shut(
+        model: CostModel, arc: int, edge: int, post_key: str, setout: dt.datetime
+    ) -> bool:
+        """Whether the post of a border arc is open at every moment after ``setout``
+        (:func:`corridors.rules.query.open_throughout`), memoised on the model per rules
+        object (a scenario's copy of a model may carry other rules)."""
+        memo: dict[tuple[int, int, dt.datetime], tuple[Rules, bool]] = model.__dict__.setdefault(
+            "_never_shut", {}
+        )
+        rules = model.rules
+        key = (id(rules), arc, setout)
+        got = memo.get(key)
+        if got is None or got[0] is not rules:
+            direction, mode = Planner._crossing(model, arc, edge)
+            got = memo[key] = (
+                rules,
+                open_throughout(post_key, direction, setout, mode=mode, rules=rules),
+            )
+        return got[1]
+
+    @staticmethod
+    def _crossing(model: CostModel, arc: int, edge: int) -> tuple[str, str]:
+        """Direction (``"UZB->TJK"``) and mode (road or rail) of a border arc (memoised on
+        the model: they depend on the network and the state graph only)."""
+        memo: dict[int, tuple[str, str]] = model.__dict__.setdefault("_crossings", {})
+        got = memo.get(arc)
+        if got is None:
+            net = model.network
+            fc = net.countries[net.node_country[net.edge_u[edge]]]
+            tc = net.countries[net.node_country[net.edge_v[edge]]]
+            mode = model.describe_state(int(model.arcs["src"][arc]))[1]
+            got = memo[arc] = (f"{fc}->{tc}", mode)
+        return got
 
     def _ends_many(
         self, model: CostModel, places: list[Place], node_modes: tuple[str, ...], objective: str
@@ -1011,11 +1049,16 @@ class Planner:
 
     @staticmethod
     def _segments(model: CostModel) -> np.ndarray:
-        """Network edge of each arc (arcs without one get ids of their own)."""
-        e = model.arcs["edge"].copy()
-        free = e < 0
-        e[free] = e.max(initial=0) + 1 + np.arange(int(free.sum()))
-        return e
+        """Network edge of each arc (arcs without one get ids of their own); cached on the
+        model, read-only."""
+        cached = model.__dict__.get("_segments")
+        if cached is None:
+            e = model.arcs["edge"].copy()
+            free = e < 0
+            e[free] = e.max(initial=0) + 1 + np.arange(int(free.sum()))
+            e.flags.writeable = False
+            cached = model.__dict__["_segments"] = e
+        return cached
 
     def _make_route(
         self,
@@ -1086,34 +1129,29 @@ class Planner:
     def _leg_groups(self, model: CostModel, arcs: Sequence[int]) -> tuple[Any, ...]:
         """The arcs of a route that have an edge, their edges, the node, mode and tag of
         their start states, and where each leg starts and ends (indexes into them)."""
-        net, a = self.network, model.arcs
-        arr = np.asarray(arcs, dtype=np.int64)
-        arr = arr[a["edge"][arr] >= 0]
-        e = a["edge"][arr]
+        arr, starts = self._leg_starts(model, np.asarray(arcs, dtype=np.int64))
+        a = model.arcs
         n_from, s_kind, s_tag = model.describe_states(a["src"][arr])
-        border = net.edge_mode[e] == EDGE_MODES.index("border")
-        # the truck's nationality, or the wagon's gauge (connectors have none)
-        key = np.stack(
-            [
-                net.edge_mode[e].astype(np.int64),
-                net.edge_country[e].astype(np.int64),
-                net.edge_status[e].astype(np.int64),
-                s_kind,
-                s_tag,
-                np.where(border, np.arange(len(arr)), -1),
-            ]
-        )
-        new_leg = np.ones(len(arr), dtype=bool)
-        new_leg[1:] = (key[:, 1:] != key[:, :-1]).any(axis=0)
-        starts = np.flatnonzero(new_leg).tolist()
-        ends = [*starts[1:], len(arr)]
-        return arr, e, n_from, s_kind, s_tag, starts, ends
+        first = starts.tolist()
+        return arr, a["edge"][arr], n_from, s_kind, s_tag, first, [*first[1:], len(arr)]
 
-    def _legs_km(self, model: CostModel, arcs: Sequence[int]) -> float:
+    @staticmethod
+    def _leg_starts(
+        model: CostModel, arr: np.ndarray, *, index: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The arcs of a route that have an edge, and where each leg begins among them
+        (``index``: see :func:`corridors.bill.arc_keys`)."""
+        keys = arc_keys(model, arr, index=index)[1]
+        has = keys != NO_LEG
+        if not has.all():
+            arr, keys = arr[has], keys[has]
+        return arr, run_starts(keys)
+
+    def _legs_km(self, model: CostModel, arcs: Sequence[int], *, index: bool = False) -> float:
         """:attr:`Route.distance_km` of the route with these arcs, without building legs."""
-        km = model.arcs["km"]
-        arr, *_, starts, ends = self._leg_groups(model, arcs)
-        return float(sum(float(km[arr[i0:i1]].sum()) for i0, i1 in zip(starts, ends, strict=True)))
+        arr, starts = self._leg_starts(model, np.asarray(arcs, dtype=np.int64), index=index)
+        # the legs' distances (the same sums as :meth:`_legs`), added in order
+        return float(sum(run_sums(model.arcs["km"][arr], starts)))
 
     def _legs(self, model: CostModel, arcs: list[int]) -> list[Leg]:
         """Group the route's arcs into legs: consecutive arcs of one mode, country, status and
@@ -1123,43 +1161,68 @@ class Planner:
         if not len(arr):
             return []
         n_to = model.state_nodes[a["dst"][arr]]
-        # geometry: each edge's vertices, reversed where it is used from v to u, joined
-        off = net.geom_offsets
-        lo, hi = off[e].astype(np.int64), off[e + 1].astype(np.int64)
-        fwd = net.edge_u[e] == n_from
-        names = self._names_of([n_from[i] for i in starts] + [n_to[j - 1] for j in ends])
+        coords = self._leg_coords(e, n_from, starts)
+        first = np.asarray(starts, dtype=np.int64)
+        names = self._names_of([*n_from[first].tolist(), *n_to[np.asarray(ends) - 1].tolist()])
+        km, hours, cost = (run_sums(a[c][arr], first) for c in ("km", "hours", "cost"))
+        e_list = e.tolist()
+        e0s = e[first]
+        modes = [EDGE_MODES[m] for m in net.edge_mode[e0s].tolist()]
+        countries = [net.countries[c] for c in net.edge_country[e0s].tolist()]
+        statuses = [STATUSES[x] for x in net.edge_status[e0s].tolist()]
+        gauges = net.edge_gauge_mm[e0s].tolist()
+        kinds, tags = s_kind[first].tolist(), s_tag[first].tolist()
         legs = []
         for k, (i0, i1) in enumerate(zip(starts, ends, strict=True)):
-            idx = arr[i0:i1]
-            parts = [
-                np.arange(lo[i], hi[i]) if fwd[i] else np.arange(hi[i] - 1, lo[i] - 1, -1)
-                for i in range(i0, i1)
-            ]
-            pts = np.concatenate([p if j == 0 else p[1:] for j, p in enumerate(parts)])
-            coords = net.geom_coords[pts].astype(np.float64) / COORD_SCALE
-            e0 = int(e[i0])
-            mode = EDGE_MODES[net.edge_mode[e0]]
-            end = int(n_to[i1 - 1])
-            kind0, tag0 = int(s_kind[i0]), int(s_tag[i0])
+            mode = modes[k]
+            border = mode == "border"
+            e0 = e_list[i0]
             legs.append(
                 Leg(
                     mode=mode,
                     from_name=names[k],
                     to_name=names[len(starts) + k],
-                    country=net.countries[net.edge_country[e0]],
-                    distance_km=float(a["km"][idx].sum()),
-                    hours=float(a["hours"][idx].sum()),
-                    cost_usd=float(a["cost"][idx].sum()),
-                    status=STATUSES[net.edge_status[e0]],
-                    edges=tuple(e[i0:i1].tolist()),
-                    coords=coords,
-                    post=net.strings[net.edge_post[e0]] if mode == "border" else "",
-                    to_country=net.countries[net.node_country[end]] if mode == "border" else "",
-                    carrier=model.layers[tag0] if kind0 == 0 else "",
-                    gauge_mm=int(net.edge_gauge_mm[e0]),
+                    country=countries[k],
+                    distance_km=km[k],
+                    hours=hours[k],
+                    cost_usd=cost[k],
+                    status=statuses[k],
+                    edges=tuple(e_list[i0:i1]),
+                    coords=coords[k],
+                    post=net.strings[net.edge_post[e0]] if border else "",
+                    to_country=(
+                        net.countries[net.node_country[int(n_to[i1 - 1])]] if border else ""
+                    ),
+                    carrier=model.layers[tags[k]] if kinds[k] == 0 else "",
+                    gauge_mm=int(gauges[k]),
                 )
             )
         return legs
+
+    def _leg_coords(self, e: np.ndarray, n_from: np.ndarray, starts: list[int]) -> list[np.ndarray]:
+        """Each leg's vertices (lon, lat): its edges' vertices in order, each edge reversed
+        where it is used from v to u, joined without repeating the shared end points."""
+        net = self.network
+        off = net.geom_offsets
+        lo, hi = off[e].astype(np.int64), off[e + 1].astype(np.int64)
+        fwd = net.edge_u[e] == n_from
+        size = hi - lo  # vertices of each edge
+        part_start = np.cumsum(size) - size  # where each edge's vertices begin
+        total = int(size.sum())
+        offset = np.arange(total) - np.repeat(part_start, size)
+        pts = (
+            np.repeat(np.where(fwd, lo, hi - 1), size)
+            + np.repeat(np.where(fwd, 1, -1), size) * offset
+        )
+        # an edge after the first of its leg starts where the previous one ended
+        joined = np.ones(len(e), dtype=bool)
+        joined[starts] = False
+        joined &= size > 0
+        keep = np.ones(total, dtype=bool)
+        keep[part_start[joined]] = False
+        per_leg = np.add.reduceat(size - joined, starts) if len(starts) else size[:0]
+        xy = net.geom_coords[pts[keep]].astype(np.float64) / COORD_SCALE
+        return np.split(xy, np.cumsum(per_leg)[:-1])
 
     def _names_of(self, nodes: Sequence[int]) -> list[str]:
         """:meth:`_name_of` of several nodes."""
@@ -1178,6 +1241,13 @@ class Planner:
         if dist * EARTH_RADIUS_KM <= _NAME_RADIUS_KM:
             return named[int(k)].name
         return f"{lat:.3f},{lon:.3f}"
+
+
+def _arc_array(arcs: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Arc indexes as an int64 array (a search's tuple is read faster by ``fromiter``)."""
+    if isinstance(arcs, np.ndarray):
+        return arcs.astype(np.int64, copy=False)
+    return np.fromiter(arcs, dtype=np.int64, count=len(arcs))
 
 
 def _signature(r: Route) -> dict[str, set[str]]:

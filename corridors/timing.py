@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from corridors.rules import crossing_figures, next_opening, post_open
+from corridors.rules import crossing_figures
+from corridors.rules.query import open_throughout, opening_at
 from geodata.errors import InvalidInputError
 from routing import Step, simulate_with_schedule, summary
 
@@ -83,15 +84,19 @@ def reliability(
     steps, posts = route_steps(model, bill)
 
     memo: dict[Any, dt.datetime | None] = {} if openings is None else openings
+    # posts open at every moment after the departure never make a draw wait
+    never_shut = {
+        i: open_throughout(key, direction, departure, mode=mode, rules=model.rules)
+        for i, (key, direction, mode) in posts.items()
+    }
 
     def opening(i: int, arrival: dt.datetime) -> dt.datetime | None:
+        if never_shut[i]:
+            return None
         key, direction, mode = posts[i]
         at = (key, direction, mode, arrival)
         if at not in memo:
-            if post_open(key, direction, arrival, mode=mode, rules=model.rules).open:
-                memo[at] = None
-            else:
-                memo[at] = next_opening(key, direction, arrival, mode=mode, rules=model.rules)
+            memo[at] = opening_at(key, direction, arrival, mode=mode, rules=model.rules)
         return memo[at]
 
     samples = simulate_with_schedule(steps, departure, opening, n=n, seed=seed)

@@ -212,7 +212,42 @@ def _ends(
 def _arc_measures(
     graph: CostedGraph, lengths: np.ndarray | None, segments: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Length and segment id of each arc of ``graph`` (in CSR data order)."""
+    """Length and segment id of each arc of ``graph`` (in CSR data order).
+
+    Memoised on the graph for the last ``lengths`` and ``segments`` given (the same
+    arrays, or arrays equal to them, e.g. a model's km and segments asked again): a call
+    then costs one comparison of the arrays instead of gathering and checking every arc.
+    """
+    memo = graph.__dict__.get("_alternatives_measures")
+    if (
+        memo is not None
+        and memo[0] is graph._edge
+        and _same(memo[1], lengths)
+        and _same(memo[2], segments)
+    ):
+        return memo[3], memo[4]
+    arc_len, arc_seg = _gather_measures(graph, lengths, segments)
+    graph.__dict__["_alternatives_measures"] = (
+        graph._edge,
+        None if lengths is None else np.array(lengths, copy=True),
+        None if segments is None else np.array(segments, copy=True),
+        arc_len,
+        arc_seg,
+    )
+    return arc_len, arc_seg
+
+
+def _same(kept: np.ndarray | None, given: np.ndarray | None) -> bool:
+    """Whether ``given`` equals the kept copy (both None counts as equal)."""
+    if kept is None or given is None:
+        return kept is None and given is None
+    given = np.asarray(given)
+    return bool(kept.dtype == given.dtype and np.array_equal(kept, given))
+
+
+def _gather_measures(
+    graph: CostedGraph, lengths: np.ndarray | None, segments: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     edge = graph._edge
     need = int(edge.max(initial=-1)) + 1
     if lengths is None:

@@ -21,9 +21,10 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -61,6 +62,8 @@ __all__ = [
     "decide_carrier",
     "describe",
     "next_opening",
+    "open_throughout",
+    "opening_at",
     "post_open",
     "seasonal_road_open",
     "tir_available",
@@ -75,6 +78,22 @@ _MAX_SCAN_DAYS = 3660
 _ONE_DAY = dt.timedelta(days=1)
 
 _Interval = tuple[dt.datetime, dt.datetime]
+_MINUTES_PER_DAY = 24 * 60
+#: What :func:`_opening_day` memoises per (direction, day, mode): the open intervals of the
+#: day and the schedule window governing it (None when a season or the post's start date
+#: shuts the whole day before any window is looked up).
+_Day = tuple[tuple[_Interval, ...], ScheduleWindow | None]
+
+#: Days memoised per border post before that post's memo is emptied: a bound on memory for
+#: long sweeps over departure dates.  Each entry is a key and a few intervals (a few hundred
+#: bytes), so the bound keeps a post's memo under about 20 MB; it is a memory cap, not a
+#: tuning knob (a real query touches a handful of days per post).
+_MAX_MEMO_DAYS = 65_536
+
+#: The memo of :func:`_opening_day`, per :class:`Post` object (by identity, held weakly: a
+#: post's entries go when the rules they belong to are dropped, and rules objects never
+#: share them).  Posts are frozen, so a day's answer never changes.
+_DAY_MEMO: dict[int, tuple[weakref.ref[Post], dict[tuple[Any, ...], Any]]] = {}
 
 
 class PostClosedError(NoRouteError):
@@ -203,9 +222,9 @@ def post_open(
             return PostStatus(True, f"open on {when}: {_describe_spans(spans)}")
         return PostStatus(False, _closed_reason(post, direction, when, mode))
     local = _to_local(post, when)
-    for start, end in _open_intervals(post, direction, local.date(), mode):
-        if start <= local < end:
-            window = _schedule_window(post, direction, local.date())
+    spans, window = _opening_day(post, direction, local.date(), mode)
+    for start, end in spans:
+        if start <= local < end and window is not None:  # open spans come from a window
             return PostStatus(True, f"open: {window.describe()} (local time, {post.timezone})")
     return PostStatus(False, _closed_reason(post, direction, local, mode))
 
@@ -248,6 +267,92 @@ def next_opening(
     )
 
 
+def opening_at(
+    post_key: str,
+    direction: str,
+    when: dt.datetime | dt.date,
+    *,
+    mode: str = "road",
+    rules: Rules | None = None,
+) -> dt.datetime | None:
+    """None when the post is open in ``direction`` at ``when`` (as :func:`post_open` says),
+    otherwise its :func:`next_opening`: the answer the bill, the planner's totals and the
+    Monte Carlo need at each scheduled crossing, without composing the reason text.
+
+    Raises
+    ------
+    PostClosedError
+        As :func:`next_opening`, when the post is shut with no known reopening.
+    """
+    rules = rules or load_rules()
+    post = _post(rules, post_key)
+    _check_direction(post, direction)
+    _check_mode(mode)
+    if not isinstance(when, dt.datetime):
+        if _open_intervals(post, direction, when, mode):
+            return None
+    else:
+        local = _to_local(post, when)
+        for start, end in _open_intervals(post, direction, local.date(), mode):
+            if start <= local < end:
+                return None
+    return next_opening(post_key, direction, when, mode=mode, rules=rules)
+
+
+def open_throughout(
+    post_key: str,
+    direction: str,
+    since: dt.datetime | dt.date,
+    *,
+    mode: str = "road",
+    rules: Rules | None = None,
+) -> bool:
+    """Is the post open in ``direction`` at every moment from ``since`` on?
+
+    True only when :func:`post_open` says open at every later instant: the post is in
+    operation by then, no season rule governs any later day, every closure of the
+    direction and mode has ended by ``since``, and every schedule window that can govern a
+    later day is open all day on every weekday.  (False can be conservative: a season or a
+    window that never actually shuts it.)  A walk along a route can then skip the post's
+    opening hours.  Memoised per post and ``since``.
+    """
+    rules = rules or load_rules()
+    post = _post(rules, post_key)
+    _check_direction(post, direction)
+    _check_mode(mode)
+    moment = since if isinstance(since, dt.datetime) else dt.datetime.combine(since, dt.time.min)
+    memo = _day_memo(post)
+    key = ("throughout", direction, mode, moment)
+    got: bool | None = memo.get(key)
+    if got is None:
+        if len(memo) >= _MAX_MEMO_DAYS:
+            memo.clear()
+        got = memo[key] = _never_shut_after(post, direction, mode, _to_local(post, moment))
+    return got
+
+
+def _never_shut_after(post: Post, direction: str, mode: str, local: dt.datetime) -> bool:
+    """:func:`open_throughout` from the local instant ``local``."""
+    day = local.date()
+    if post.operational_from is not None and day < post.operational_from.date:
+        return False
+    if any(s.valid_until is None or s.valid_until >= day for s in post.seasons):
+        return False
+    for closure in _closures(post, direction, mode):
+        _, end = closure.interval()
+        if end is None or end > local:
+            return False
+    all_day = ((0, _MINUTES_PER_DAY),)
+    for window in post.schedule:
+        if window.directions and direction not in window.directions:
+            continue
+        if window.valid_until is not None and window.valid_until < day:
+            continue  # governs only days before ``local``
+        if set(window.days) != set(WEEKDAYS) or window.minute_spans() != all_day:
+            return False
+    return True
+
+
 def _next_candidate_day(post: Post, direction: str, day: dt.date, mode: str) -> dt.date:
     """The next day worth scanning: skips to the end of a closure covering the next day."""
     nxt = day + _ONE_DAY
@@ -265,15 +370,49 @@ def _next_candidate_day(post: Post, direction: str, day: dt.date, mode: str) -> 
     return nxt
 
 
-def _open_intervals(post: Post, direction: str, day: dt.date, mode: str) -> list[_Interval]:
+def _open_intervals(post: Post, direction: str, day: dt.date, mode: str) -> tuple[_Interval, ...]:
     """Open intervals (local, half-open) of ``day``, after seasons, schedule and closures."""
+    return _opening_day(post, direction, day, mode)[0]
+
+
+def _opening_day(post: Post, direction: str, day: dt.date, mode: str) -> _Day:
+    """:func:`_open_intervals` of ``day`` and the window governing it, memoised per post
+    (:data:`_DAY_MEMO`): the bill, the planner's totals and every Monte Carlo draw ask
+    the same few days again and again."""
+    memo = _day_memo(post)
+    key = (direction, day, mode)
+    got: _Day | None = memo.get(key)
+    if got is None:
+        if len(memo) >= _MAX_MEMO_DAYS:
+            memo.clear()
+        got = memo[key] = _compute_opening_day(post, direction, day, mode)
+    return got
+
+
+def _day_memo(post: Post) -> dict[tuple[Any, ...], Any]:
+    """The memo of one post object (created on first use, dropped with the post)."""
+    pid = id(post)
+    entry = _DAY_MEMO.get(pid)
+    if entry is not None and entry[0]() is post:
+        return entry[1]
+
+    def forget(ref: weakref.ref[Post]) -> None:
+        if _DAY_MEMO.get(pid, (None,))[0] is ref:
+            _DAY_MEMO.pop(pid, None)
+
+    memo: dict[tuple[Any, ...], Any] = {}
+    _DAY_MEMO[pid] = (weakref.ref(post, forget), memo)
+    return memo
+
+
+def _compute_opening_day(post: Post, direction: str, day: dt.date, mode: str) -> _Day:
     if post.operational_from is not None and day < post.operational_from.date:
-        return []
+        return (), None
     if _season_blocking(post, day) is not None:
-        return []
+        return (), None
     window = _schedule_window(post, direction, day)
     if WEEKDAYS[day.weekday()] not in window.days:
-        return []
+        return (), window
     midnight = dt.datetime.combine(day, dt.time.min)
     spans = [
         (midnight + dt.timedelta(minutes=a), midnight + dt.timedelta(minutes=b))
@@ -282,7 +421,7 @@ def _open_intervals(post: Post, direction: str, day: dt.date, mode: str) -> list
     for closure in _closures(post, direction, mode):
         start, end = closure.interval()
         spans = _subtract(spans, start, end)
-    return spans
+    return tuple(spans), window
 
 
 def _subtract(
@@ -340,7 +479,7 @@ def _closure_reason(closure: Closure) -> str:
     return f"closed: {closure.reason} ({closure.label()}) [{closure.provenance()}]"
 
 
-def _describe_spans(spans: list[_Interval]) -> str:
+def _describe_spans(spans: Sequence[_Interval]) -> str:
     return ", ".join(
         f"{a:%H:%M}-{'24:00' if b.time() == dt.time.min else f'{b:%H:%M}'}" for a, b in spans
     )

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from corridors.costing import ARC_KINDS
+from corridors.costing import ARC_KINDS, TRAVEL_MODES
 from corridors.planner import Planner
 from corridors.rules import load_rules
 from corridors.shipment import Shipment
@@ -386,3 +386,29 @@ def test_a_post_closing_for_the_season_within_a_week_is_not_chosen(planner) -> N
     june = Shipment(carrier="TJK", departure=dt.date(2026, 6, 1))
     m2 = planner.model(june, frozenset(("road", "rail", "ferry", "sea")), False)
     assert not any("Kulma–Karasu" in b for b in m2.blocked)
+
+
+def test_describe_states_is_describe_state_vectorised(planner: Planner) -> None:
+    model = planner.model(Shipment("UZB", dt.date(2025, 6, 1)), frozenset(TRAVEL_MODES), False)
+    rail_end = model.n_road_states + model.n_rail_states
+    rng = np.random.default_rng(7)
+    states = np.concatenate(
+        [
+            rng.integers(0, model.n_road_states, 200),
+            rng.integers(model.n_road_states, rail_end, 200),
+            rng.integers(rail_end, model.n_states, 200),
+            [0, model.n_road_states - 1, model.n_road_states, rail_end - 1, rail_end],
+        ]
+    )
+    nodes, kinds, tags = model.describe_states(states)
+    assert nodes.dtype == kinds.dtype == tags.dtype == np.int64
+    for s, node, kind, tag in zip(states.tolist(), nodes, kinds, tags, strict=True):
+        n, mode, label = model.describe_state(s)
+        assert node == n
+        assert kind == {"road": 0, "rail": 1}.get(mode, 2)
+        if mode == "road":
+            assert model.layers[tag] == label
+        elif mode == "rail":
+            assert str(tag) == label
+        else:
+            assert tag == -1

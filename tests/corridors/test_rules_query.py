@@ -292,3 +292,110 @@ def test_crossing_figures_with_tir_and_carrier_fees() -> None:
     assert after.cost_usd == pytest.approx(74 + 106 + 53)
     assert crossing_figures("hairatan", "UZB->AFG", dt.date(2024, 10, 1)).cost_usd == 74
     assert crossing_figures("hairatan", "UZB->AFG", dt.date(2024, 10, 1), carrier="KAZ").fees == ()
+
+
+# --------------------------------------------------------------------------------------------
+# Memoised opening days and the fast answers built on them
+# --------------------------------------------------------------------------------------------
+def _instants(start: dt.datetime, days: int, step_hours: int) -> list[dt.datetime]:
+    return [start + dt.timedelta(hours=h) for h in range(0, days * 24, step_hours)]
+
+
+@pytest.mark.parametrize(
+    ("post", "direction", "mode", "start"),
+    [
+        ("torugart", "KGZ->CHN", "road", dt.datetime(2025, 6, 5, 3, 17)),  # a weekend
+        ("khunjerab", "PAK->CHN", "road", dt.datetime(2023, 1, 10, 0, 45)),  # a closure
+        ("khunjerab", "CHN->PAK", "road", dt.datetime(2024, 11, 25, 7)),  # the season ends
+        ("torkham", "PAK->AFG", "road", dt.datetime(2019, 9, 15, 1, 30)),  # 07-19 then 24 h
+        ("sher-khan-bandar", "TJK->AFG", "road", dt.datetime(2007, 12, 29, 9)),
+    ],
+)
+def test_opening_at_answers_as_post_open_and_next_opening(
+    post: str, direction: str, mode: str, start: dt.datetime
+) -> None:
+    from corridors.rules.query import opening_at
+
+    tz = ZoneInfo("Asia/Karachi")
+    checked = closed = 0
+    for when in _instants(start, 10, 5):
+        for moment in (when, when.replace(tzinfo=tz)):  # naive = local, aware = converted
+            shut = not post_open(post, direction, moment, mode=mode).open
+            expected = next_opening(post, direction, moment, mode=mode) if shut else None
+            assert opening_at(post, direction, moment, mode=mode) == expected
+            checked += 1
+            closed += shut
+    assert 0 < closed < checked  # the sweep saw the post both open and shut
+
+
+@pytest.mark.parametrize(
+    ("post", "direction", "since", "expected"),
+    [
+        ("islam-qala", "AFG->IRN", dt.datetime(2020, 1, 1), True),  # 24/7, no closures
+        ("torugart", "KGZ->CHN", dt.datetime(2025, 6, 2), False),  # weekdays only
+        ("torkham", "AFG->PAK", dt.datetime(2025, 6, 2), False),  # shut from 2025-10-12 on
+        ("torkham", "AFG->PAK", dt.datetime(2019, 9, 1), False),  # 07:00-19:00 until then
+        ("khunjerab", "PAK->CHN", dt.datetime(2023, 6, 2), False),  # the winter season
+        ("khunjerab", "PAK->CHN", dt.datetime(2025, 6, 2), True),  # no season rule after 2024
+        ("sher-khan-bandar", "TJK->AFG", dt.datetime(2007, 6, 2), False),  # hours until 2008
+        ("sher-khan-bandar", "TJK->AFG", dt.datetime(2008, 1, 1), True),
+    ],
+)
+def test_open_throughout_only_for_posts_that_never_shut(
+    post: str, direction: str, since: dt.datetime, expected: bool
+) -> None:
+    from corridors.rules.query import open_throughout
+
+    assert open_throughout(post, direction, since) is expected
+    aware = since.replace(tzinfo=ZoneInfo(load_rules().posts[post].timezone))
+    assert open_throughout(post, direction, aware) is expected
+    if expected:  # then every later instant is open
+        for when in _instants(since, 400, 7):
+            assert post_open(post, direction, when).open
+    else:  # the post shuts at some later instant
+        assert any(not post_open(post, direction, t).open for t in _instants(since, 400, 1))
+
+
+def test_open_throughout_respects_the_start_of_operation() -> None:
+    from corridors.rules.query import open_throughout
+
+    rules = load_rules()
+    post = next(
+        p
+        for p in rules.posts.values()
+        if p.operational_from is not None and not p.closures and not p.seasons
+        and all(len(w.days) == 7 and w.hours == ("00:00-24:00",) for w in p.schedule)
+    )  # fmt: skip
+    direction = post.direction_keys[0]
+    day = post.operational_from.date
+    before = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(12))
+    assert not open_throughout(post.key, direction, before)
+    assert not post_open(post.key, direction, before).open
+    assert open_throughout(post.key, direction, dt.datetime.combine(day, dt.time.min))
+
+
+def test_memoised_days_do_not_leak_between_rules_objects() -> None:
+    """Two rules objects that differ in one post's schedule give each their own answer,
+    whichever is asked first (the memo is per post object)."""
+    from corridors.rules.query import opening_at
+
+    rules = load_rules()
+    saturday = dt.datetime(2025, 6, 7, 10)
+    post = rules.posts["torugart"]
+    every_day = tuple(
+        w.model_copy(update={"days": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")})
+        for w in post.schedule
+    )
+    posts = dict(rules.posts)
+    posts["torugart"] = post.model_copy(update={"schedule": every_day, "closures": ()})
+    other = rules.model_copy(
+        update={"border_posts": rules.border_posts.model_copy(update={"posts": posts})}
+    )
+    monday = dt.datetime(2025, 6, 9, 8)
+    for first, second in ((rules, other), (other, rules)):
+        got = {
+            id(r): opening_at("torugart", "KGZ->CHN", saturday, rules=r) for r in (first, second)
+        }
+        assert got == {id(rules): monday, id(other): None}
+    assert post_open("torugart", "KGZ->CHN", saturday, rules=other).open
+    assert not post_open("torugart", "KGZ->CHN", saturday, rules=rules).open

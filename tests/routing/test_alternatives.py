@@ -255,3 +255,30 @@ def test_penalised_rounds_are_exact_with_the_group_potential(seed, monkeypatch) 
     plain = alternatives(g, *args, k=5, max_overlap=0.8, max_iter=12)
     assert [p.edges for p in fast] == [p.edges for p in plain]
     assert [p.cost for p in fast] == pytest.approx([p.cost for p in plain], abs=1e-9)
+
+
+def test_repeated_calls_see_changed_segments_and_lengths() -> None:
+    """The per-graph memo of the arcs' lengths and segments answers only for equal inputs:
+    an array changed in place since the last call is read again."""
+    g, w = _ladder()
+    ways = [(0, 1, 2, 7), (0, 3, 4, 7), (0, 5, 6, 7)]
+    seg = np.arange(len(w))
+    for _ in range(2):  # the second call reuses the memo
+        paths = alternatives(g, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2, segments=seg)
+        assert [p.nodes for p in paths] == ways
+    seg[:] = 0  # one segment: every candidate overlaps the optimum entirely
+    paths = alternatives(g, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2, segments=seg)
+    assert [p.nodes for p in paths] == ways[:1]
+    lengths = np.ones(len(w))
+    paths = alternatives(g, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2, lengths=lengths)
+    assert [p.nodes for p in paths] == ways
+    lengths[[0, 3, 6]] = 100.0  # the first edges of the three ways dominate each length
+    lengths[[1, 2]] = 0.0
+    paths = alternatives(g, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2, lengths=lengths)
+    assert [p.nodes for p in paths] == ways
+    seg = np.zeros(len(w), dtype=np.int64)  # a new array, unlike the memo's
+    seg[[0, 3]] = 1  # the first edges of ways a and b are one stretch: b is a near copy
+    paths = alternatives(
+        g, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2, lengths=lengths, segments=seg
+    )
+    assert (0, 3, 4, 7) not in [p.nodes for p in paths]

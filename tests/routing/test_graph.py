@@ -94,18 +94,8 @@ def test_matches_networkx_dijkstra(n, edges, data) -> None:
     assert sum(w[e] for e in p.edges) == pytest.approx(p.cost, abs=1e-9)
 
 
-def test_real_network_random_pairs_match_networkx(network) -> None:
-    from geodata.schema import STATUSES
-
-    usable = network.edge_status == STATUSES.index("operational")
-    g = CostedGraph(
-        network.n_nodes,
-        network.edge_u,
-        network.edge_v,
-        network.edge_oneway,
-        network.edge_length_km,
-        usable,
-    )
+def test_real_network_random_pairs_match_networkx(network, operational_graph) -> None:
+    g = operational_graph()
     simple = nx.DiGraph()
     for a, b, d in network.to_networkx().edges(data=True):
         if d["status"] == "operational" and (

@@ -16,7 +16,7 @@ from routing.hierarchy import Hierarchy
 
 
 def _arc_weights(g: CostedGraph, p) -> float:
-    return float(sum(g.arc(a, b)[2] for a, b in zip(p.nodes, p.nodes[1:])))
+    return float(sum(g.arc(a, b)[2] for a, b in zip(p.nodes[:-1], p.nodes[1:], strict=True)))
 
 
 def _check_path(g: CostedGraph, w: np.ndarray, p, sources, targets) -> None:
@@ -94,7 +94,9 @@ def test_contracted_sets_match_uncontracted(n, edges, data) -> None:
     src = data.draw(nodes)
     sets = [(t, [0.5] * len(t)) for t in (data.draw(nodes) for _ in range(3))]
     zero = [0.0] * len(src)
-    for a, b in zip(best_paths(plain, src, zero, sets), best_paths(fast, src, zero, sets)):
+    for a, b in zip(
+        best_paths(plain, src, zero, sets), best_paths(fast, src, zero, sets), strict=True
+    ):
         assert (a is None) == (b is None)
         if a is not None:
             assert b.cost == pytest.approx(a.cost, abs=1e-9)
@@ -106,18 +108,8 @@ def test_contracted_sets_match_uncontracted(n, edges, data) -> None:
             assert b.cost == pytest.approx(a.cost, abs=1e-9)
 
 
-def test_real_network_contracted_matches_scipy(network) -> None:
-    from geodata.schema import STATUSES
-
-    usable = network.edge_status == STATUSES.index("operational")
-    g = CostedGraph(
-        network.n_nodes,
-        network.edge_u,
-        network.edge_v,
-        network.edge_oneway,
-        network.edge_length_km,
-        usable,
-    )
+def test_real_network_contracted_matches_scipy(network, operational_graph) -> None:
+    g = operational_graph()
     h = g.contract()
     assert g.contract() is h  # built once
     assert h.n_nodes == len(g._state) and h.n_shortcuts > 0
