@@ -5,10 +5,12 @@ libraries load on first use.
 
 >>> import corridors
 >>> r = corridors.route("Tashkent", "Karachi")  # doctest: +SKIP
+>>> m = corridors.matrix(["Tashkent", "Almaty"], ["PKKHI", "IRBND"])  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from geodata.errors import (
@@ -30,6 +32,7 @@ __all__ = [
     "SourceMissingError",
     "UnknownPlaceError",
     "__version__",
+    "matrix",
     "places",
     "route",
 ]
@@ -42,9 +45,17 @@ def route(origin: str, destination: str, **kwargs: Any) -> Any:
     return _route(origin, destination, **kwargs)
 
 
+def matrix(origins: Sequence[str], destinations: Sequence[str], **kwargs: Any) -> Any:
+    """Cost, time and distance for every origin × destination; see
+    :func:`corridors.planner.matrix`."""
+    from corridors.planner import matrix as _matrix
+
+    return _matrix(origins, destinations, **kwargs)
+
+
 def places(text: str | None = None, **kwargs: Any) -> Any:
-    """Search the embedded network's places; see :meth:`corridors.places.PlaceIndex.search`."""
-    from corridors.places import PlaceIndex
+    """Search the embedded network's places; see :meth:`corridors.gazetteer.PlaceIndex.search`."""
+    from corridors.gazetteer import PlaceIndex
     from geodata.network import load_network
 
     return PlaceIndex(load_network()).search(text, **kwargs)

@@ -21,7 +21,7 @@ from geodata.schema import EDGE_MODES, NODE_MODES, STATUSES
 
 if TYPE_CHECKING:
     from corridors.costing import CostModel
-    from corridors.places import Place
+    from corridors.gazetteer import Place
 
 __all__ = [
     "HAUL_KINDS",

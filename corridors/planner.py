@@ -1,6 +1,6 @@
 """The route facade: resolve places, cost the graph for a shipment, search, itemise.
 
-Thin by design: places come from :mod:`corridors.places`, the costed state graph from
+Thin by design: places come from :mod:`corridors.gazetteer`, the costed state graph from
 :mod:`corridors.costing`, the search from :mod:`routing`, the bill from
 :mod:`corridors.bill`.
 """
@@ -22,7 +22,7 @@ import numpy as np
 from corridors.bill import NO_LEG, Bill, arc_keys, item_runs, itemise, run_starts, run_sums
 from corridors.costing import ARC_KINDS, TRAVEL_MODES, CostModel
 from corridors.emissions import with_emissions
-from corridors.places import Place, PlaceIndex
+from corridors.gazetteer import Place, PlaceIndex
 from corridors.rules import Rules, load_rules, tir_available
 from corridors.rules.query import open_throughout, opening_at
 from corridors.shipment import Shipment
@@ -203,6 +203,60 @@ class Route:
         from maps.route_map import route_map
 
         return str(route_map(self.to_dict())._repr_html_())
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Cost, time and distance for every origin × destination (:func:`matrix`).
+
+    Attributes
+    ----------
+    rows
+        One dict per origin × destination, origin-major, as :meth:`Planner.matrix` gives
+        (``cost_usd``, ``hours``, ``distance_km``, ``border_posts`` and ``reason``; the
+        figures are None where there is no route).
+    origins, destinations
+        The resolved places, in the order asked.
+    """
+
+    rows: tuple[dict[str, Any], ...]
+    origins: tuple[Place, ...]
+    destinations: tuple[Place, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form for JSON output: the places and the rows."""
+        return {
+            "origins": [p.to_dict() for p in self.origins],
+            "destinations": [p.to_dict() for p in self.destinations],
+            "rows": [dict(r) for r in self.rows],
+        }
+
+    def to_dataframe(self) -> Any:
+        """The rows as a :class:`pandas.DataFrame`."""
+        import pandas as pd
+
+        return pd.DataFrame(list(self.rows))
+
+    def to_geodataframe(self) -> Any:
+        """The rows as a :class:`geopandas.GeoDataFrame` (EPSG:4326) whose geometry is the
+        straight line from origin to destination (a desire line, not the route)."""
+        import geopandas as gpd
+        from shapely import LineString
+
+        lines = [
+            LineString([(o.lon, o.lat), (d.lon, d.lat)])
+            for o in self.origins
+            for d in self.destinations
+        ]
+        return gpd.GeoDataFrame(list(self.rows), geometry=lines, crs="EPSG:4326")
+
+    def _repr_html_(self) -> str:
+        """Cost (USD) by origin (rows) and destination (columns), for notebooks."""
+        df = self.to_dataframe()
+        table = df.pivot_table(
+            index="origin", columns="destination", values="cost_usd", sort=False, dropna=False
+        )
+        return str(table.to_html(float_format=lambda x: f"{x:,.0f}", na_rep="no route"))
 
 
 class Planner:
@@ -1377,11 +1431,7 @@ def route(
     ------
     UnknownPlaceError, InvalidInputError, NoRouteError
     """
-    net = network or load_network()
-    planner = _PLANNERS.get(id(net))
-    if planner is None or planner.network is not net:
-        planner = _PLANNERS[id(net)] = Planner(net)
-    return planner.route(
+    return _planner_of(network).route(
         origin,
         destination,
         objective=objective,
@@ -1390,3 +1440,67 @@ def route(
         shipment=shipment,
         deadline=deadline,
     )
+
+
+def matrix(
+    origins: Sequence[str],
+    destinations: Sequence[str],
+    *,
+    objective: str = "cost",
+    modes: Iterable[str] | None = None,
+    include_planned: bool = False,
+    shipment: Shipment | None = None,
+    departure: dt.date | None = None,
+    backhaul: bool = False,
+    network: Network | None = None,
+) -> Matrix:
+    """Cost, time and distance for every origin × destination (:meth:`Planner.matrix`).
+
+    Parameters
+    ----------
+    origins, destinations
+        Place names, UN/LOCODEs or ``"lat,lon"``.
+    objective, modes, include_planned
+        As for :func:`route`.
+    shipment
+        One shipment for every origin; by default each origin's own truck, departing
+        ``departure`` (default today).
+    backhaul
+        The loads are back-hauls.
+    network
+        The network to route on (default: the embedded one).
+
+    Returns
+    -------
+    Matrix
+
+    Raises
+    ------
+    UnknownPlaceError, InvalidInputError
+    """
+    planner = _planner_of(network)
+    rows = planner.matrix(
+        origins,
+        destinations,
+        objective=objective,
+        modes=modes,
+        include_planned=include_planned,
+        shipment=shipment,
+        departure=departure,
+        backhaul=backhaul,
+    )
+    node_modes = _node_modes(frozenset(modes) if modes is not None else frozenset(TRAVEL_MODES))
+    return Matrix(
+        tuple(rows),
+        tuple(planner.places.resolve(x, modes=node_modes) for x in origins),
+        tuple(planner.places.resolve(x, modes=node_modes) for x in destinations),
+    )
+
+
+def _planner_of(network: Network | None) -> Planner:
+    """The module's planner for a network (one per network, kept)."""
+    net = network or load_network()
+    planner = _PLANNERS.get(id(net))
+    if planner is None or planner.network is not net:
+        planner = _PLANNERS[id(net)] = Planner(net)
+    return planner

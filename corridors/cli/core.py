@@ -361,7 +361,7 @@ def places(
     text: str | None, kind: str | None, country: str | None, as_json: bool, as_csv: bool
 ) -> None:
     """List and find places (cities, ports, border posts, terminals)."""
-    from corridors.places import PlaceIndex
+    from corridors.gazetteer import PlaceIndex
     from geodata.network import load_network
 
     if as_json and as_csv:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corridors.places import PlaceIndex, parse_latlon
+from corridors.gazetteer import PlaceIndex, parse_latlon
 from geodata.errors import InvalidInputError, UnknownPlaceError
 
 

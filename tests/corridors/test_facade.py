@@ -1,0 +1,55 @@
+"""The package facade: ``corridors.route``, ``corridors.matrix`` and ``corridors.places``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import corridors
+from corridors.planner import Matrix
+from corridors.shipment import Shipment
+
+SHIPMENT = Shipment("UZB", dt.date(2025, 6, 1))
+
+
+def test_matrix_returns_rows_and_places(network) -> None:
+    m = corridors.matrix(["Tashkent", "Samarkand"], ["PKKHI", "IRBND"], shipment=SHIPMENT)
+    assert isinstance(m, Matrix)
+    assert [p.name for p in m.origins] == ["Tashkent", "Samarkand"]
+    assert [(r["origin"], r["destination"]) for r in m.rows] == [
+        ("Tashkent", "Karachi Port"),
+        ("Tashkent", "Shahid Rajaee Port"),
+        ("Samarkand", "Karachi Port"),
+        ("Samarkand", "Shahid Rajaee Port"),
+    ]
+    assert all(r["cost_usd"] > 0 and r["hours"] > 0 for r in m.rows)
+    # a cell equals the route's totals
+    r = corridors.route("Tashkent", "PKKHI", shipment=SHIPMENT)
+    assert m.rows[0]["cost_usd"] == pytest.approx(r.cost_usd, abs=0.01)
+    d = m.to_dict()
+    assert len(d["rows"]) == 4 and d["destinations"][1]["locode"] == "IRBND"
+    df = m.to_dataframe()
+    assert list(df["cost_usd"]) == [x["cost_usd"] for x in m.rows]
+    gdf = m.to_geodataframe()
+    assert gdf.crs.to_epsg() == 4326 and len(gdf) == 4
+    o, dest = m.origins[0], m.destinations[0]
+    assert list(gdf.geometry.iloc[0].coords) == [(o.lon, o.lat), (dest.lon, dest.lat)]
+    html = m._repr_html_()
+    assert "<table" in html and "Samarkand" in html and "Shahid Rajaee Port" in html
+
+
+def test_matrix_reports_unreachable_pairs_and_bad_names(network) -> None:
+    m = corridors.matrix(["Tashkent"], ["Tashkent", "PKKHI"], shipment=SHIPMENT)
+    assert m.rows[0]["cost_usd"] is None and m.rows[0]["reason"] == "same place"
+    assert "no route" in m._repr_html_()
+    with pytest.raises(corridors.UnknownPlaceError):
+        corridors.matrix(["Tashkentt-nowhere"], ["PKKHI"])
+    with pytest.raises(corridors.InvalidInputError):
+        corridors.matrix([], ["PKKHI"])
+
+
+def test_places_stays_the_search_function_after_routing(network) -> None:
+    corridors.route("Tashkent", "Samarkand", shipment=SHIPMENT)
+    found = corridors.places("karachi", kind="port")
+    assert callable(corridors.places) and found and found[0].locode == "PKKHI"
