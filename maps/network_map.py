@@ -535,7 +535,7 @@ def _closure_covers(closure: Any, day: dt.date) -> bool:
 
 
 def _place_markers(network: Network, keep: Any) -> dict[str, Any]:
-    from corridors.places import PlaceIndex
+    from corridors.gazetteer import PlaceIndex
 
     idx = PlaceIndex(network)
     raw = {p["key"]: p for p in network.places}
@@ -628,7 +628,7 @@ def _corridor_layers(network: Network, rules: Any, tolerance: float) -> list[dic
     """APTTA, QTTA, TAR and CKU overlays (whole, not filtered by country)."""
     from scipy.sparse.csgraph import dijkstra
 
-    from corridors.places import PlaceIndex
+    from corridors.gazetteer import PlaceIndex
 
     idx = PlaceIndex(network)
     s = network.strings

@@ -12,7 +12,7 @@ import pytest
 
 from corridors.bill import arc_keys, item_runs, itemise, path_keys
 from corridors.costing import ARC_KINDS, TRAVEL_MODES, CostModel
-from corridors.places import Place
+from corridors.gazetteer import Place
 from corridors.planner import Planner, _node_modes
 from corridors.shipment import Shipment
 from geodata.network import COORD_SCALE
