@@ -277,8 +277,9 @@ class CostedGraph:
         :meth:`paths_to_sets` answer from the hierarchy, with the same costs.  Worth it for
         a graph that answers many queries: on the default network's plain graph the
         contraction takes a few seconds and a query well under a millisecond
-        (``bench/bench_routing.py``).  A graph from :meth:`with_weights` starts without
-        one."""
+        (``bench/bench_routing.py``).  Where several paths tie on cost, the hierarchy returns
+        one of them, not necessarily the one with the fewest arcs that the uncontracted
+        search prefers.  A graph from :meth:`with_weights` starts without one."""
         h = self.__dict__.get("hierarchy")
         if h is None:
             h = self.__dict__["hierarchy"] = Hierarchy(self._cptr, self._head, self._w)
