@@ -185,6 +185,8 @@ def itemise(
         }
         if smode == "road":
             details["carrier"] = tag
+            if note.get("backhaul") is not None:  # a return load at a share of the rate
+                details["backhaul_factor"] = float(note["backhaul"].value)
         elif smode == "rail":
             details["gauge_mm"] = int(net.edge_gauge_mm[e0])
         kind = ARC_KINDS[a["kind"][first]]

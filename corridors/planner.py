@@ -127,6 +127,21 @@ class Route:
         """Well-to-wheel greenhouse-gas emissions, the sum of the legs', kg CO2e."""
         return float(sum(leg.co2e_kg for leg in self.legs))
 
+    @property
+    def notes(self) -> list[str]:
+        """What the user should know about how the request was applied (e.g. a back-haul
+        asked for on a route where no back-haul rate exists)."""
+        out = []
+        if self.shipment.backhaul and not any(
+            "backhaul_factor" in it.details for it in self.bill.items
+        ):
+            out.append(
+                "back-haul asked for, but no road leg of this route has a back-haul rate "
+                "(linehaul.toml road.<country>.backhaul_factor: only Pakistan, up-country to "
+                "port); the outbound rates apply"
+            )
+        return out
+
     def geometry(self) -> dict[str, Any]:
         """The whole route as a GeoJSON MultiLineString (one line per leg)."""
         return {
@@ -171,6 +186,7 @@ class Route:
             "legs": [leg.to_dict() for leg in self.legs],
             "geometry": self.geometry(),
             "network_hash": self.network_hash,
+            "notes": self.notes,
         }
 
     def to_geojson(self) -> dict[str, Any]:

@@ -283,6 +283,11 @@ class RouteOut(_Open):
     legs: list[LegOut]
     geometry: GeometryOut
     network_hash: str
+    notes: list[str] = Field(
+        default_factory=list,
+        description="How the request was applied, e.g. a back-haul asked for on a route "
+        "without a back-haul rate.",
+    )
 
 
 class RoutesOut(BaseModel):

@@ -345,6 +345,8 @@ def _print_route(data: dict[str, Any]) -> None:
         click.echo("  relies on: " + ", ".join(data["regimes"]))
     if "co2e_kg" in data:
         click.echo(f"  CO2e: {data['co2e_kg']:,.0f} kg well-to-wheel (corridors rules --emissions)")
+    for note in data.get("notes", ()):
+        click.echo(f"  note: {note}")
     for p in (data["origin_place"], data["destination_place"]):
         snaps = ", ".join(f"{m} {km:.1f} km" for m, km in p["snap_km"].items())
         click.echo(f"  ({p['name']}: snapped to the network at {snaps})")

@@ -126,6 +126,15 @@ def test_backhaul_charges_the_rules_share_of_the_pakistani_road_rate(planner: Pl
     )
     assert all("Daily Pakistan" in i.source for i in linehaul(back))
     assert not any("Daily Pakistan" in i.source for i in linehaul(out))
+    # the bill says where the back-haul rate applies, and nothing needs a note
+    assert {i.details.get("backhaul_factor") for i in linehaul(back)} == {factor.value}
+    assert not any("backhaul_factor" in i.details for i in linehaul(out))
+    assert back.notes == [] and back.to_dict()["notes"] == []
+    # a back-haul where no back-haul rate exists is said, not silently ignored
+    uzb = Shipment("UZB", dt.date(2025, 7, 17), backhaul=True)
+    plain = planner.route("Tashkent", "Samarkand", modes=["road"], shipment=uzb, draws=0)
+    assert len(plain.notes) == 1 and "no road leg" in plain.notes[0]
+    assert plain.to_dict()["notes"] == plain.notes
     with pytest.raises(InvalidInputError, match="backhaul"):
         Shipment("PAK", dt.date(2025, 7, 17), backhaul="yes")  # type: ignore[arg-type]
 
