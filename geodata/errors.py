@@ -9,6 +9,7 @@ what the command line returns for it (0 ok, 1 no route, 2 bad input, 3 data erro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "CorridorError",
@@ -54,6 +55,10 @@ class UnknownPlaceError(CorridorError, KeyError):
         hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(f"unknown place {query!r}{hint}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled (e.g. from a worker process) with the query, not the formatted message
+        return type(self), (self.query, self.suggestions)
+
 
 class NoRouteError(CorridorError, LookupError):
     """No path exists between two places under the given modes and rules.
@@ -71,6 +76,10 @@ class NoRouteError(CorridorError, LookupError):
     def __init__(self, message: str, reasons: Sequence[str] = ()) -> None:
         self.reasons = list(reasons)
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled with its reasons (the default keeps only the message)
+        return type(self), (self.args[0] if self.args else "", self.reasons)
 
 
 class DataError(CorridorError, RuntimeError):
