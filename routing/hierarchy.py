@@ -108,6 +108,16 @@ class Hierarchy:
         self._args = tuple(self._a[name] for name, _ in _LAYOUT[1:])
         self._local = threading.local()
 
+    def __getstate__(self) -> dict[str, object]:
+        # the per-thread workspaces are scratch: not pickled, made anew where needed
+        state = self.__dict__.copy()
+        state.pop("_local")
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
     @property
     def rank(self) -> np.ndarray:
         """Contraction order of each node (0 is contracted first)."""

@@ -160,6 +160,17 @@ def test_source_that_is_a_target_and_unreachable_targets() -> None:
         shortest_path(g, [0], [9])
 
 
+def test_a_contracted_graph_pickles_and_answers_alike() -> None:
+    import pickle
+
+    u, v = np.array([0, 1, 2, 0]), np.array([1, 2, 3, 3])
+    g = CostedGraph(4, u, v, np.zeros(4, bool), np.array([1.0, 1.0, 1.0, 5.0]))
+    g.contract()
+    back = pickle.loads(pickle.dumps(g))
+    assert back.contracted
+    assert shortest_path(back, [0], [3]) == shortest_path(g, [0], [3])
+
+
 def test_kernel_rejects_a_bad_graph() -> None:
     with pytest.raises(ValueError, match="ch_build"):
         Hierarchy(np.array([0, 1, 1]), np.array([1], dtype=np.int32), np.array([-1.0]))
