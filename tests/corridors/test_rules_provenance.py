@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import statistics
 import tomllib
 from collections.abc import Iterator
 from importlib import resources
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 from corridors.rules import RULES_FILES, describe, load_rules
+from corridors.rules.schema import Quantity, Rules
 
 RULES_DIR = resources.files("corridors") / "data" / "rules"
 # Numbers that are metadata of the table they sit in, not figures of the model.
@@ -160,6 +163,148 @@ def test_road_stops_use_the_cpmm_border_time_of_their_country() -> None:
             assert st.border_hours is not None and st.section_km is not None, country
             assert st.border_hours.value == levels[country].hours.value, country
         assert road.hours_per_km() == 1 / road.speed_without_delay.value + st.hours_per_km.value
+
+
+#: Significant figures to which a stated stop allowance must equal its recomputed formula.
+STOPS_SIG_FIGS = 4
+#: ``hours_per_km.derivation`` of a country with a CPMM section, e.g.
+#: ``1/12.4 - 1/33.7 - 19.5/451 = 0.050972 - 0.043237 = 0.007734 h/km``.
+STOPS_DERIVATION = re.compile(
+    r"^(?P<clamp>max\(0, )?1/(?P<swd>[\d.]+) - 1/(?P<swod>[\d.]+) - "
+    r"(?P<border>[\d.]+)/(?P<km>[\d,.]+)\)? = (?P<delay>[\d.]+) - (?P<per_km>[\d.]+) = "
+    r"(?P<result>[\d.]+) h/km"
+)
+#: ``value ISO3`` pairs listed in a median country's derivation.
+MEDIAN_TERM = re.compile(r"(\d+\.\d+) ([A-Z]{3})\b")
+
+
+def _sig(x: float, digits: int = STOPS_SIG_FIGS) -> float:
+    return float(f"{x:.{digits}g}")
+
+
+def _within_printed_precision(text: str, exact: float) -> bool:
+    """Whether ``text`` (a decimal as printed in a derivation) rounds ``exact``."""
+    decimals = len(text.partition(".")[2])
+    return abs(float(text) - exact) <= 0.5 * 10.0**-decimals + 1e-12
+
+
+def _same_figure(a: Quantity, b: Quantity) -> bool:
+    key_a = a.source.key if a.source is not None else None
+    key_b = b.source.key if b.source is not None else None
+    return (a.value, a.unit, a.year, key_a) == (b.value, b.unit, b.year, key_b)
+
+
+def road_stops_problems(rules: Rules) -> list[str]:
+    """Recompute every road ``stops`` figure of linehaul.toml from the file's own numbers.
+
+    For a country with a CPMM section: ``hours_per_km`` equals
+    ``max(0, 1/SWD - 1/SWOD - border_hours / section_km)`` to :data:`STOPS_SIG_FIGS`
+    significant figures, its derivation states exactly those four numbers and correctly
+    rounded terms, and ``border_hours`` is ``border_posts.toml`` ``country_level.<ISO3>.hours``
+    (value, unit, year, source) from the same CPMM chapter as the speeds.  For a country
+    without one: an estimate with its reasoning, equal to the median of the derived countries,
+    whose derivation lists every derived country with its stored value.
+    """
+    problems: list[str] = []
+    levels = rules.border_posts.country_level
+    derived: dict[str, float] = {}
+    for country, road in rules.linehaul.road.items():
+        st = road.stops
+        if st.section_km is None or st.border_hours is None:
+            continue
+        swd, swod = road.speed_with_delay.value, road.speed_without_delay.value
+        border, km = st.border_hours.value, st.section_km.value
+        delay, per_km = 1 / swd - 1 / swod, border / km
+        want = _sig(max(0.0, delay - per_km))
+        stored = st.hours_per_km.value
+        derived[country] = stored
+        if stored != want:
+            problems.append(f"{country}: hours_per_km {stored} != formula {want}")
+        m = STOPS_DERIVATION.match(st.hours_per_km.derivation or "")
+        if m is None:
+            problems.append(f"{country}: derivation not '1/SWD - 1/SWOD - h/km = a - b = c h/km'")
+        else:
+            stated = (float(m["swd"]), float(m["swod"]), float(m["border"]))
+            if (*stated, float(m["km"].replace(",", ""))) != (swd, swod, border, km):
+                problems.append(f"{country}: derivation uses other numbers than the file")
+            for name, exact in (("delay", delay), ("per_km", per_km)):
+                if not _within_printed_precision(m[name], exact):
+                    problems.append(f"{country}: derivation term {m[name]} != {exact:.6f}")
+            if float(m["result"]) != stored:
+                problems.append(f"{country}: derivation result {m['result']} != {stored}")
+            if (delay < per_km) != bool(m["clamp"]):
+                problems.append(f"{country}: max(0, ...) clamp missing or needless")
+        level = levels.get(country)
+        if level is None:
+            problems.append(f"{country}: no border_posts.toml country_level")
+        elif not _same_figure(st.border_hours, level.hours):
+            problems.append(f"{country}: border_hours differs from country_level.hours")
+        for speed in (road.speed_with_delay, road.speed_without_delay, st.hours_per_km):
+            source = speed.source.key if speed.source is not None else None
+            border_source = st.border_hours.source.key if st.border_hours.source else None
+            if source != border_source:
+                problems.append(f"{country}: border_hours and speeds from other CPMM chapters")
+        if road.speed_with_delay.year != st.border_hours.year:
+            problems.append(f"{country}: border_hours year differs from the speeds' year")
+    if not derived:
+        return [*problems, "no country has a CPMM section"]
+    median = _sig(statistics.median(derived.values()))
+    for country, road in rules.linehaul.road.items():
+        hpk = road.stops.hours_per_km
+        if country in derived:
+            continue
+        if not (hpk.estimate and hpk.reasoning and "median" in (hpk.derivation or "")):
+            problems.append(f"{country}: median allowance must be an estimate with reasoning")
+        if hpk.value != median:
+            problems.append(f"{country}: hours_per_km {hpk.value} != median {median}")
+        listed = {iso: float(v) for v, iso in MEDIAN_TERM.findall(hpk.derivation or "")}
+        if listed != derived:
+            problems.append(f"{country}: median derivation lists {listed}, file has {derived}")
+    return problems
+
+
+def test_road_stops_recompute_from_the_files_own_figures() -> None:
+    """Every stop allowance, its derivation text, the median countries and the border hours
+    agree with linehaul.toml's own SWD, SWOD, border_hours and section_km (issue #8)."""
+    rules = load_rules()
+    assert road_stops_problems(rules) == []
+    assert {c for c, r in rules.linehaul.road.items() if r.stops.section_km is None} == {
+        "CHN", "IRN", "AZE", "IND"
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        # within the loader's rounding tolerance, but not the stated 4 significant figures
+        ("linehaul.toml", "value = 0.007734,", "value = 0.00775,"),
+        # the derivation text names another section length than the file
+        ("linehaul.toml", "2.8/255 = ", "2.8/250 = "),
+        # a median country that is not the median
+        (
+            "linehaul.toml",
+            'value = 0.007450, unit = "h/km", estimate = true, derivation = '
+            "\"median of the seven CPMM countries' derived allowances",
+            "value = 0.007734, unit = "
+            '"h/km", estimate = true, derivation = "median of the seven CPMM countries\' derived '
+            "allowances",
+        ),
+        # the border-post fallback of a different year than the line-haul's CPMM figure
+        (
+            "border_posts.toml",
+            'hours = { value = 4.1, unit = "h", year = 2022, source = "cpmm2022_tjk" }',
+            'hours = { value = 4.1, unit = "h", year = 2022, source = "cpmm2022_kgz" }',
+        ),
+    ],
+)
+def test_road_stops_check_catches_an_edit(tmp_path: Path, name: str, old: str, new: str) -> None:
+    for file in RULES_FILES:
+        text = (RULES_DIR / file).read_text(encoding="utf-8")
+        if file == name:
+            assert text.count(old) >= 1, old
+            text = text.replace(old, new, 1)
+        (tmp_path / file).write_text(text, encoding="utf-8")
+    assert road_stops_problems(load_rules(tmp_path))
 
 
 def test_country_fallbacks_and_units_of_post_figures() -> None:
