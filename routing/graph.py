@@ -276,7 +276,7 @@ class CostedGraph:
         it).  From then on :func:`best_path`, :func:`best_paths`, :func:`shortest_path` and
         :meth:`paths_to_sets` answer from the hierarchy, with the same costs.  Worth it for
         a graph that answers many queries: on the default network's plain graph the
-        contraction takes a few seconds and a query well under a millisecond
+        contraction takes about 6 s and a query under a millisecond (median 0.8 ms)
         (``bench/bench_routing.py``).  Where several paths tie on cost, the hierarchy returns
         one of them, not necessarily the one with the fewest arcs that the uncontracted
         search prefers.  A graph from :meth:`with_weights` starts without one."""
