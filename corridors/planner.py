@@ -1462,49 +1462,28 @@ def matrix(
     origins: Sequence[str],
     destinations: Sequence[str],
     *,
-    objective: str = "cost",
-    modes: Iterable[str] | None = None,
-    include_planned: bool = False,
-    shipment: Shipment | None = None,
-    departure: dt.date | None = None,
-    backhaul: bool = False,
     network: Network | None = None,
+    **options: Any,
 ) -> Matrix:
-    """Cost, time and distance for every origin × destination (:meth:`Planner.matrix`).
+    """Cost, time and distance for every origin × destination, as a :class:`Matrix`.
 
     Parameters
     ----------
     origins, destinations
         Place names, UN/LOCODEs or ``"lat,lon"``.
-    objective, modes, include_planned
-        As for :func:`route`.
-    shipment
-        One shipment for every origin; by default each origin's own truck, departing
-        ``departure`` (default today).
-    backhaul
-        The loads are back-hauls.
     network
         The network to route on (default: the embedded one).
-
-    Returns
-    -------
-    Matrix
+    **options
+        Those of :meth:`Planner.matrix` (``objective``, ``modes``, ``include_planned``,
+        ``shipment``, ``departure``, ``backhaul``).
 
     Raises
     ------
     UnknownPlaceError, InvalidInputError
     """
     planner = _planner_of(network)
-    rows = planner.matrix(
-        origins,
-        destinations,
-        objective=objective,
-        modes=modes,
-        include_planned=include_planned,
-        shipment=shipment,
-        departure=departure,
-        backhaul=backhaul,
-    )
+    rows = planner.matrix(origins, destinations, **options)
+    modes = options.get("modes")
     node_modes = _node_modes(frozenset(modes) if modes is not None else frozenset(TRAVEL_MODES))
     return Matrix(
         tuple(rows),

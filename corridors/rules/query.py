@@ -212,10 +212,7 @@ def post_open(
         ``(open, reason)``; the reason names the closure, season, weekday or hours, with the
         source, when closed.
     """
-    rules = rules or load_rules()
-    post = _post(rules, post_key)
-    _check_direction(post, direction)
-    _check_mode(mode)
+    post = _checked_post(rules, post_key, direction, mode)
     if not isinstance(when, dt.datetime):
         spans = _open_intervals(post, direction, when, mode)
         if spans:
@@ -248,10 +245,7 @@ def next_opening(
     PostClosedError
         If the post is under an open-ended closure (or no opening exists in the scan horizon).
     """
-    rules = rules or load_rules()
-    post = _post(rules, post_key)
-    _check_direction(post, direction)
-    _check_mode(mode)
+    post = _checked_post(rules, post_key, direction, mode)
     moment = when if isinstance(when, dt.datetime) else dt.datetime.combine(when, dt.time.min)
     local = _to_local(post, moment)
     day = local.date()
@@ -284,10 +278,7 @@ def opening_at(
     PostClosedError
         As :func:`next_opening`, when the post is shut with no known reopening.
     """
-    rules = rules or load_rules()
-    post = _post(rules, post_key)
-    _check_direction(post, direction)
-    _check_mode(mode)
+    post = _checked_post(rules, post_key, direction, mode)
     if not isinstance(when, dt.datetime):
         if _open_intervals(post, direction, when, mode):
             return None
@@ -316,10 +307,7 @@ def open_throughout(
     window that never actually shuts it.)  A walk along a route can then skip the post's
     opening hours.  Memoised per post and ``since``.
     """
-    rules = rules or load_rules()
-    post = _post(rules, post_key)
-    _check_direction(post, direction)
-    _check_mode(mode)
+    post = _checked_post(rules, post_key, direction, mode)
     moment = since if isinstance(since, dt.datetime) else dt.datetime.combine(since, dt.time.min)
     memo = _day_memo(post)
     key = ("throughout", direction, mode, moment)
@@ -515,6 +503,15 @@ def _from_local(post: Post, local: dt.datetime, like: dt.datetime) -> dt.datetim
     if like.tzinfo is None:
         return local
     return local.replace(tzinfo=ZoneInfo(post.timezone)).astimezone(like.tzinfo)
+
+
+def _checked_post(rules: Rules | None, key: str, direction: str, mode: str) -> Post:
+    """The post ``key`` of ``rules`` (the packaged rules by default), after checking that it
+    has ``direction`` and that ``mode`` is known: the common start of the post queries."""
+    post = _post(rules or load_rules(), key)
+    _check_direction(post, direction)
+    _check_mode(mode)
+    return post
 
 
 def _post(rules: Rules, key: str) -> Post:
