@@ -518,11 +518,42 @@ class CostedGraph:
                 np.empty(n_g, dtype=np.int64),
                 np.empty(1, dtype=np.int64),
             )
+        return self.bounds_potential(dist)
+
+    def group_bounds(self, targets: np.ndarray, target_costs: np.ndarray) -> np.ndarray:
+        """The exact distance of every group to the nearest target (exit cost included) on
+        the graph of groups of this graph's weights (``inf`` where none): the values of
+        :meth:`potential`, as an array (e.g. to combine several before
+        :meth:`bounds_potential`)."""
+        _, _, rev = self._group_graphs
+        tg = self._groups[np.asarray(targets, dtype=np.int64)]
+        return _multi_source(rev, tg, np.asarray(target_costs, np.float64))
+
+    def bounds_potential(self, bounds: np.ndarray) -> tuple[Any, ...]:
+        """The kernel's A* potential that reads the remaining weight of a state from its
+        group's entry of ``bounds`` (one lower bound per group of the distance to the
+        targets, ``inf`` where none can be reached).  Consistent when ``bounds`` is, e.g.
+        :meth:`group_bounds` of weights nowhere above the searched ones, or a convex
+        combination of such bounds."""
+        n_g = self._group_graphs[0]
+        bounds = np.asarray(bounds, dtype=np.float64)
+        if bounds.shape != (n_g,):
+            raise InvalidInputError(f"bounds must give one value per group ({n_g})")
         # kernel form (one pseudo landmark): the bound is lb[group] - lb[dummy] with
         # lb[dummy] = 0, and lf = inf everywhere switches the other term off
-        lb = np.append(dist, 0.0).reshape(-1, 1)
+        lb = np.append(bounds, 0.0).reshape(-1, 1)
         lf = np.full((n_g + 1, 1), np.inf)
         return (self._group_of_compact, lf, lb, np.array([n_g], np.int64), np.zeros(1), 1)
+
+    def prepare(self) -> CostedGraph:
+        """Build now what searches otherwise build on first use and share between copies
+        from :meth:`with_weights` (the transposed structure, the graph of groups), e.g. before
+        forking worker processes that should inherit them; returns the graph."""
+        self._group_structure  # noqa: B018
+        self._reverse_structure  # noqa: B018
+        self._group_of_compact  # noqa: B018
+        self._group_graphs  # noqa: B018
+        return self
 
     def paths_to_sets(
         self,

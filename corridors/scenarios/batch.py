@@ -172,12 +172,13 @@ class BatchEvaluator:
         ):
             raise InvalidInputError("the box must give one finite low <= high per swept parameter")
         self.step = np.where(self.high > self.low, self.high - self.low, 1.0)
+        self.free = np.flatnonzero(self.high > self.low)  # the parameters that move
         self.base_applied = apply_scenario(base)
         self.planner = scenario_planner(base)
         self.tir = True if self.base_applied.tir is None else self.base_applied.tir
         # the low corner and one step along each free parameter (a fixed one has no slope:
         # stepping it would apply a value outside the box)
-        free = np.flatnonzero(self.high > self.low)
+        free = self.free
         anchors = [tuple(self.low)] + [
             tuple(np.where(np.arange(len(self.low)) == i, self.high, self.low)) for i in free
         ]
@@ -215,9 +216,7 @@ class BatchEvaluator:
                 self.no_route.add(k)
         for g in self.groups.values():
             self._affine(g, applied)
-            graph = self.planner.graph(g.model, self.objective)
-            graph._group_structure, graph._reverse_structure, graph._group_of_compact  # noqa: B018
-            graph._group_graphs  # noqa: B018  (built once, shared by the forked workers)
+            self.planner.graph(g.model, self.objective).prepare()  # shared by forked workers
         self._potentials()
         self.candidates: list[list[_Candidate]] = [[] for _ in self.pairs]
         self.searches = 0
@@ -252,7 +251,7 @@ class BatchEvaluator:
         """Weights and note changes of ``g``'s model as affine functions of the values."""
         chs = [self._notes(g.model, ap.rules) for ap in applied]
         w = [self._weights_of(g.model, ch) for ch, _ in chs]
-        free = np.flatnonzero(self.high > self.low)
+        free = self.free
         g.w0 = w[0]
         g.slopes = np.zeros((len(self.low), len(w[0])))
         g.note0 = chs[0][1]
@@ -273,7 +272,6 @@ class BatchEvaluator:
         got = dict(zip(jobs, self._fork_map(self._corner_potentials, jobs), strict=True))
         for gi, g in enumerate(groups):
             base = self.planner.graph(g.model, self.objective)
-            n_g = base._group_graphs[0]
             g.potentials = []
             for ti, (t, _) in enumerate(g.targets):
                 if not len(t):
@@ -281,26 +279,17 @@ class BatchEvaluator:
                     continue
                 lbs = np.stack([got[(gi, ci)][ti] for ci in range(len(corners))])
                 finite = np.isfinite(lbs).all(axis=0)
-                # the kernel's form of a group potential (see CostedGraph.group_potential)
-                first = (
-                    base._group_of_compact,
-                    np.full((n_g + 1, 1), np.inf),
-                    None,
-                    np.array([n_g], np.int64),
-                    np.zeros(1),
-                    1,
-                )
-                g.potentials.append((first, np.where(finite, lbs, 0.0), ~finite))
+                g.potentials.append((base, np.where(finite, lbs, 0.0), ~finite))
 
     def _corner_potentials(self, gi: int, ci: int) -> list[np.ndarray | None]:
-        """Exact potentials (per target of group ``gi``, the kernel's ``lb`` column) on the
-        weights of corner ``ci``."""
+        """Exact distances to each target of group ``gi`` on its graph of groups, per group,
+        on the weights of corner ``ci`` (:meth:`routing.CostedGraph.group_bounds`)."""
         g = list(self.groups.values())[gi]
         theta = self._corners()[ci]
         graph = self.planner.graph(g.model, self.objective).with_weights(
             self._weights_at(g, theta), check=False
         )
-        return [graph.potential(t, c)[2][:, 0] if len(t) else None for t, c in g.targets]
+        return [graph.group_bounds(t, c) if len(t) else None for t, c in g.targets]
 
     def _fork_map(self, fn: Callable[..., Any], jobs: list[tuple[Any, ...]]) -> list[Any]:
         """``fn(*job)`` for every job, on worker processes forked from this one (they share
@@ -322,7 +311,7 @@ class BatchEvaluator:
         """Where the first round searches: the box's corners, its centre and the centres
         of its faces (the more optimal paths the first round finds, the closer the first
         envelope is to the final one, and the fewer of its vertices are searched in vain)."""
-        free = np.flatnonzero(self.high > self.low)
+        free = self.free
         mid = (self.low + self.high) / 2
         out = [*self._corners(), mid]
         for i in free:
@@ -334,7 +323,7 @@ class BatchEvaluator:
 
     def _corners(self) -> list[np.ndarray]:
         """The corners of the box over its free parameters (one point if none is free)."""
-        free = np.flatnonzero(self.high > self.low)
+        free = self.free
         out = []
         for bits in itertools.product((0, 1), repeat=len(free)):
             theta = self.low.copy()
@@ -347,8 +336,8 @@ class BatchEvaluator:
         interpolation of the corners' exact potentials (see :meth:`_potentials`).  (A finer
         grid along the parameter that moves the weights most settled only ~10 % fewer states
         per search in the benchmark's box, for half as many potentials again.)"""
-        first, lbs, unreachable = pot
-        free = np.flatnonzero(self.high > self.low)
+        graph, lbs, unreachable = pot
+        free = self.free
         x = u[free] / (self.high - self.low)[free]
         lam = np.array(
             [
@@ -358,7 +347,7 @@ class BatchEvaluator:
         )
         lb = lam @ lbs
         lb[unreachable] = np.inf
-        return (first[0], first[1], lb.reshape(-1, 1), *first[3:])
+        return graph.bounds_potential(lb)
 
     @staticmethod
     def _clip(w: np.ndarray) -> np.ndarray:
@@ -483,7 +472,7 @@ class BatchEvaluator:
         points in the box where ``q`` (free parameters) of the planes meet — faces of the
         box, or planes where two candidates weigh the same — and each such pair of
         candidates is cheapest there."""
-        free = np.flatnonzero(self.high > self.low)
+        free = self.free
         q = len(free)
         if not cands or q == 0:
             return []
