@@ -497,7 +497,7 @@ def bench_planner(res: Results, repeat: int, calls: int, n_origins: int, tmp: Pa
 
     def matrix() -> None:
         # first on the shipment: no backward search tree towards a port is cached yet
-        planner.graph(model, "cost").__dict__.pop("_trees", None)
+        planner.graph(model, "cost").drop_trees()
         res.add("matrix first", _timed(lambda: planner.matrix(origins, ports, shipment=sh))[0])
         # warm: the ports' trees are cached on the model's graph (origins in another order)
         t, rows = _timed(lambda: planner.matrix(origins[::-1], ports, shipment=sh))

@@ -827,7 +827,7 @@ class Planner:
         The origins that share a shipment share a cost model; per model, whichever is
         fewer: one A* search per origin towards all destinations
         (:meth:`routing.CostedGraph.paths_to_sets`), or one complete backward search per
-        destination (:meth:`routing.CostedGraph.search_to`, on a few threads).  The
+        destination (:meth:`routing.CostedGraph.tree_to`, on a few threads).  The
         backward search trees stay cached on the model's graph
         (:meth:`routing.CostedGraph.tree_to`), so a later matrix towards the same
         destinations, from any origins, reads its paths off them without a search.  Each
@@ -904,12 +904,14 @@ class Planner:
                         j,
                     )
                 )
-        # the trees not cached yet: compiled searches that release the GIL, on a few threads
-        todo = [jb for jb in jobs if not jb[0].has_tree(jb[1], jb[2])]
-        if todo:
-            with ThreadPoolExecutor(max_workers=min(len(todo), _MATRIX_THREADS)) as pool:
-                list(pool.map(lambda jb: jb[0].tree_to(jb[1], jb[2]), todo))
-        results = [g.edges_to(t, c, sets) for g, t, c, sets, *_ in jobs]
+        # each destination's tree (compiled searches that release the GIL, on a few threads,
+        # where not cached), then the paths read off it
+        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), _MATRIX_THREADS))) as pool:
+            trees = list(pool.map(lambda jb: jb[0].tree_to(jb[1], jb[2]), jobs))
+        results = [
+            g.edges_to(t, c, sets, tree=tree)
+            for (g, t, c, sets, *_), tree in zip(jobs, trees, strict=True)
+        ]
         for (*_, ask, j), found in zip(jobs, results, strict=True):
             for i, f in zip(ask, found, strict=True):
                 cells[(i, j)] = None if f is None else (f[0], int(f[2][0]), int(f[2][-1]))

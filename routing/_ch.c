@@ -23,7 +23,10 @@
 #include "_common.h"
 
 /* Settled states a witness search may take: while simulating a contraction (to rank a
- * node) and while contracting.  Larger limits add fewer shortcuts but take longer. */
+ * node) and while contracting.  Larger limits add fewer shortcuts but take longer; tuned on
+ * the default network (2026): 60/600 contracted its 800k-state costed graph in 57 s with
+ * 0.93M shortcuts, 30/100 in 42 s with 0.95M; the plain graph alike (7.5 s vs 5.7 s, 2 %
+ * more shortcuts, queries no slower).  Any limit keeps queries exact. */
 #define WITNESS_SIMULATE 30
 #define WITNESS_CONTRACT 100
 
@@ -139,7 +142,8 @@ static int32_t find_out(const Ctx *C, int32_t u, int32_t y) {
 static int contract(Ctx *C, int32_t x, int simulate, int *added) {
     int count = 0;
     IVec *in = &C->in[x], *out = &C->out[x];
-    /* shortcuts found for this node are added after all its witness searches */
+    /* shortcuts are added as they are found: a later witness search from another
+     * in-neighbour may use one, which is right, since each stands for a real path */
     for (int32_t i = 0; i < in->n; i++) {
         int32_t e1 = in->a[i];
         int32_t u = C->E.from[e1];
@@ -176,6 +180,9 @@ static int priority(Ctx *C, int32_t x, double *prio) {
     int added = 0;
     if (contract(C, x, 1, &added)) return -1;
     int removed = C->in[x].n + C->out[x].n;
+    /* edge difference (weighted twice), contracted neighbours (spreads the contraction
+     * evenly) and level (keeps the hierarchy shallow): the usual terms of Geisberger et
+     * al. (2008); the weights are not tuned further, any order keeps queries exact */
     *prio = 2.0 * (added - removed) + C->deleted[x] + C->level[x];
     return 0;
 }
@@ -195,7 +202,7 @@ PyObject *ch_build(PyObject *self, PyObject *args) {
     Buf indptr = {0}, head = {0}, w = {0};
     PyObject *ret = NULL;
     Ctx C = {0};
-    int32_t *rank = NULL;
+    int32_t *rank = NULL, *seen = NULL;
     int64_t *up_ptr = NULL, *dn_ptr = NULL;
     int32_t *up_head = NULL, *up_edge = NULL, *dn_tail = NULL, *dn_edge = NULL;
     double *up_w = NULL, *dn_w = NULL, *cur = NULL;
@@ -212,6 +219,11 @@ PyObject *ch_build(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "ch_build: inconsistent CSR arrays");
         goto done;
     }
+    for (Py_ssize_t v = 0; v < n; v++)
+        if (ip[v] > ip[v + 1]) {
+            PyErr_SetString(PyExc_ValueError, "ch_build: indptr must not decrease");
+            goto done;
+        }
     for (Py_ssize_t a = 0; a < m; a++)
         if (hd[a] < 0 || hd[a] >= n || !(wt[a] >= 0) || wt[a] == INFINITY) {
             PyErr_SetString(PyExc_ValueError, "ch_build: bad arc head or weight");
@@ -227,8 +239,9 @@ PyObject *ch_build(PyObject *self, PyObject *args) {
     C.touched = malloc(((size_t)n + 1) * sizeof(int32_t));
     rank = malloc(((size_t)n + 1) * sizeof(int32_t));
     cur = malloc(((size_t)n + 1) * sizeof(double));
+    seen = calloc((size_t)n + 1, sizeof(int32_t)); /* x + 1 once y is updated for x */
     if (!C.out || !C.in || !C.done || !C.deleted || !C.level || !C.dist || !C.touched || !rank ||
-        !cur) {
+        !cur || !seen) {
         PyErr_NoMemory();
         goto done;
     }
@@ -284,7 +297,9 @@ PyObject *ch_build(PyObject *self, PyObject *args) {
             IVec *lst = side ? in : out;
             for (int32_t i = 0; i < lst->n; i++) {
                 int32_t y = side ? C.E.from[lst->a[i]] : C.E.to[lst->a[i]];
-                if (C.done[y]) continue;
+                /* a two-way neighbour is in both lists: update it once */
+                if (C.done[y] || seen[y] == x + 1) continue;
+                seen[y] = x + 1;
                 C.deleted[y]++;
                 if (C.level[y] < C.level[x] + 1) C.level[y] = C.level[x] + 1;
                 if (priority(&C, y, &cur[y]) || heap_push(&pq, cur[y], 0, y)) {
@@ -344,7 +359,7 @@ done:
     free(C.out), free(C.in), free(C.done), free(C.deleted), free(C.level), free(C.dist);
     free(C.touched), free(C.heap.a);
     free(C.E.from), free(C.E.to), free(C.E.c1), free(C.E.c2), free(C.E.arc), free(C.E.w);
-    free(rank), free(cur), free(pq.a);
+    free(rank), free(seen), free(cur), free(pq.a);
     free(up_ptr), free(dn_ptr), free(up_head), free(up_edge), free(up_w);
     free(dn_tail), free(dn_edge), free(dn_w);
     rel(&indptr), rel(&head), rel(&w);
@@ -502,7 +517,7 @@ PyObject *ch_query(PyObject *self, PyObject *args) {
     const int64_t *arcv = b[12].view.buf;
     double best = INFINITY;
     int32_t meet = -1;
-    int oom = 0;
+    int oom = 0, broken = 0;
     Py_BEGIN_ALLOW_THREADS;
     for (Py_ssize_t i = 0; i < ns && !oom; i++)
         if (scv[i] < F.dist[sv[i]]) oom = side_reach(&F, (int32_t)sv[i], scv[i], -1);
@@ -515,11 +530,17 @@ PyObject *ch_query(PyObject *self, PyObject *args) {
         oom = kf <= kb ? side_step(&F, &B, &best, &meet) : side_step(&B, &F, &best, &meet);
     }
     /* the edge ids from meet back to a source (forward predecessors, reversed below) */
-    for (int32_t v = meet; !oom && v >= 0 && F.pred[v] >= 0; v = efrom[F.pred[v]])
-        if (fe.n > n || F.pred[v] >= ne || iv_push(&fe, (int32_t)F.pred[v])) oom = 1;
+    for (int32_t v = meet; !oom && v >= 0 && F.pred[v] >= 0; v = efrom[F.pred[v]]) {
+        if (fe.n > n || F.pred[v] >= ne) {
+            broken = 1;
+            break;
+        }
+        if (iv_push(&fe, (int32_t)F.pred[v])) oom = 1;
+    }
     Py_END_ALLOW_THREADS;
-    if (oom) {
-        if (!PyErr_Occurred()) PyErr_NoMemory();
+    if (oom || broken) {
+        if (broken) PyErr_SetString(PyExc_ValueError, "ch_query: broken hierarchy");
+        else PyErr_NoMemory();
         goto cleanup;
     }
     if (meet < 0) {

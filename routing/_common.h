@@ -49,7 +49,7 @@ static void rel(Buf *b) {
 
 #define LEN(b, sz) ((b).view.len / (sz))
 
-/* ------------------------------------------------------------------ heap of (key, node) */
+/* ------------------------------------------------------------------ heap of (key, hops, node) */
 
 /* Ties on the key are broken by the number of arcs (fewer first), so that among paths of
  * equal weight the one with the fewest arcs is found (e.g. no needless transload). */

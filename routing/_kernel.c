@@ -558,8 +558,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"dijkstra", k_dijkstra, METH_VARARGS,
-     "dijkstra(indptr, head, w, src, sc, tgt, tc, tset, n_sets, limit, heur, dist, pred, best)"
-     " -> settled; heur is None or (node_of, lf, lb, target_groups, exit_costs, L)"},
+     "dijkstra(indptr, head, w, src, sc, tgt, tc, tset, n_sets, limit, heur, dist, pred, best"
+     "[, prune]) -> settled; heur is None or (node_of, lf, lb, target_groups, exit_costs, L)"},
     {"trace", k_trace, METH_VARARGS, "trace(pred, tail, v) -> list of arc positions"},
     {"walk", k_walk, METH_VARARGS,
      "walk(pred, next_of, v) -> positions in walk order, as int64 bytes"},

@@ -635,13 +635,21 @@ class CostedGraph:
         tgt = _nodes(targets, self.n_nodes, "target")
         tc = _costs(target_costs, tgt, "target")
         trivial = _trivial([(tgt, tc)], src, sc, self)[0]
-        if trivial is not None and trivial.cost <= limit:
-            return trivial
-        if not len(src) or not len(tgt):
-            return None
-        dist, pred = self.search(src, sc, [(tgt, tc)], limit=limit, heuristic=potential, prune=True)
-        found = _pick(self, dist, pred, tgt, tc)
-        return found if found is not None and found.cost <= limit else None
+        if trivial is not None:  # a path with arcs may still be cheaper than staying
+            limit = min(limit, trivial.cost)
+        found = None
+        if len(src) and len(tgt):
+            dist, pred = self.search(
+                src, sc, [(tgt, tc)], limit=limit, heuristic=potential, prune=True
+            )
+            found = _pick(self, dist, pred, tgt, tc)
+        if (
+            found is not None
+            and found.cost <= limit
+            and (trivial is None or found.cost < trivial.cost)
+        ):
+            return found
+        return trivial if trivial is not None and trivial.cost <= limit else None
 
     def group_distances(self, sources: np.ndarray, source_costs: np.ndarray) -> np.ndarray:
         """Distance of every group from the nearest source (with its entry cost) on the
@@ -699,9 +707,7 @@ class CostedGraph:
         Kept per graph for the last :data:`TREE_CACHE` target sets (a planner asks again and
         again towards the same few ports), so that a later :meth:`search_to` towards the
         same set, from any sources, needs no search.  A tree costs ``16 × states`` bytes."""
-        t = self._pos[np.asarray(targets, dtype=np.int64)]
-        ok = t >= 0
-        t, c = t[ok], np.asarray(target_costs, dtype=np.float64)[ok]
+        t, c = self._tree_ends(targets, target_costs)
         key = (t.tobytes(), c.tobytes())
         with _TREES_LOCK:  # a matrix asks from several threads
             trees: dict[tuple[bytes, bytes], tuple[np.ndarray, ...]] = self.__dict__.setdefault(
@@ -720,10 +726,19 @@ class CostedGraph:
 
     def has_tree(self, targets: np.ndarray, target_costs: np.ndarray) -> bool:
         """True if :meth:`tree_to` of this target set is cached (no search needed)."""
+        t, c = self._tree_ends(targets, target_costs)
+        return (t.tobytes(), c.tobytes()) in self.__dict__.get("_trees", {})
+
+    def drop_trees(self) -> None:
+        """Forget the cached backward search trees (:meth:`tree_to`)."""
+        with _TREES_LOCK:
+            self.__dict__.pop("_trees", None)
+
+    def _tree_ends(self, targets: np.ndarray, target_costs: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The targets with arcs, in compact numbering, and their exit costs: a tree's key."""
         t = self._pos[np.asarray(targets, dtype=np.int64)]
         ok = t >= 0
-        key = (t[ok].tobytes(), np.asarray(target_costs, dtype=np.float64)[ok].tobytes())
-        return key in self.__dict__.get("_trees", {})
+        return t[ok], np.asarray(target_costs, dtype=np.float64)[ok]
 
     def search_to(
         self,
@@ -751,11 +766,14 @@ class CostedGraph:
         targets: np.ndarray,
         target_costs: np.ndarray,
         source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
+        *,
+        tree: tuple[np.ndarray, ...] | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None]:
         """:meth:`search_to` as arrays, for callers that need no :class:`Path`: per source
         set ``(edges, forward, nodes, cost)`` (edge index and direction of each step, the
-        node ids along the path) or None."""
-        dist, pred = self.tree_to(targets, target_costs)
+        node ids along the path) or None.  ``tree`` is the targets' :meth:`tree_to`, when
+        the caller holds it already."""
+        dist, pred = self.tree_to(targets, target_costs) if tree is None else tree
         _, _, _, fwd_arc, rows = self._reverse
         pos = self._pos
         out: list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None] = []
@@ -964,7 +982,8 @@ def best_paths(
     source_costs: Sequence[float],
     target_sets: Sequence[tuple[Sequence[int], Sequence[float]]],
 ) -> list[Path | None]:
-    """:func:`best_path` from one set of sources to many target sets, with one search.
+    """:func:`best_path` from one set of sources to many target sets, with one search (on a
+    contracted graph, one hierarchy query per set).
 
     Returns one path per target set, or None where that set cannot be reached.
     """
@@ -981,13 +1000,15 @@ def best_paths(
     live = [(t, c) for t, c in sets if len(t)]
     if not live:
         return out
-    if graph.contracted:
-        return graph._hierarchy_row(src, sc, sets, [j for j, (t, _) in enumerate(sets) if len(t)])
-    dist, pred = graph.search(src, sc, live)
+    if not graph.contracted:
+        dist, pred = graph.search(src, sc, live)
     for i, (tgt, tc) in enumerate(sets):
         if not len(tgt):
             continue
-        found = _pick(graph, dist, pred, tgt, tc)
+        if graph.contracted:
+            found = graph.hierarchy_path(src, sc, tgt, tc)
+        else:
+            found = _pick(graph, dist, pred, tgt, tc)
         if found is not None and (out[i] is None or found.cost < out[i].cost):
             out[i] = found
     return out

@@ -103,7 +103,6 @@ class Hierarchy:
             for (name, dtype), raw in zip(_LAYOUT, parts, strict=True)
         }
         self.n_nodes = len(indptr) - 1
-        self.n_arcs = len(head)
         self.n_shortcuts = int((self._a["edge_arc"] < 0).sum())
         self._args = tuple(self._a[name] for name, _ in _LAYOUT[1:])
         self._local = threading.local()
@@ -160,8 +159,3 @@ class Hierarchy:
             return None
         cost, meet, arcs = found
         return cost, meet, np.frombuffer(arcs, dtype=np.int64)
-
-    @property
-    def nbytes(self) -> int:
-        """Memory held by the hierarchy's arrays, bytes."""
-        return int(sum(a.nbytes for a in self._a.values()))

@@ -238,3 +238,56 @@ def test_search_to_reads_a_cached_tree_and_new_weights_drop_it() -> None:
     for (s, c), p, q in zip(sets, first, doubled, strict=True):
         assert q is not None and q.cost > p.cost
         assert q.cost == pytest.approx(best_path(heavier, s, c, tgt, tc).cost)
+
+
+def test_path_within_finds_a_path_cheaper_than_staying_at_a_source_target() -> None:
+    # 0 -> 1 costs 1; starting at 1 (also the target) costs 10
+    g = CostedGraph(2, np.array([0]), np.array([1]), np.ones(1, bool), np.ones(1))
+    pot = g.potential(np.array([1]), np.zeros(1))
+    src, sc = np.array([0, 1]), np.array([0.0, 10.0])
+    p = g.path_within(src, sc, np.array([1]), np.zeros(1), potential=pot)
+    assert p is not None and p.nodes == (0, 1) and p.cost == pytest.approx(1.0)
+    assert g.path_within(src, sc, np.array([1]), np.zeros(1), potential=pot, limit=0.5) is None
+    # staying is best when it is the cheaper: the zero-arc path
+    p = g.path_within(src, np.array([5.0, 0.5]), np.array([1]), np.zeros(1), potential=pot)
+    assert p is not None and p.nodes == (1,) and p.cost == pytest.approx(0.5)
+
+
+def test_path_within_prunes_at_the_limit_and_agrees_with_best_path() -> None:
+    rng = np.random.default_rng(9)
+    n = 60
+    u, v = rng.integers(0, n, 300), rng.integers(0, n, 300)
+    keep = u != v
+    g = CostedGraph(n, u[keep], v[keep], np.zeros(keep.sum(), bool), rng.uniform(0, 5, keep.sum()))
+    for s, t in ((0, 30), (5, 44), (17, 2)):
+        try:
+            want = best_path(g, [s], [0.0], [t], [0.0]).cost
+        except NoRouteError:
+            continue
+        pot = g.potential(np.array([t]), np.zeros(1))
+        got = g.path_within(np.array([s]), np.zeros(1), np.array([t]), np.zeros(1), potential=pot)
+        assert got is not None and got.cost == pytest.approx(want)
+        below = g.path_within(
+            np.array([s]), np.zeros(1), np.array([t]), np.zeros(1), potential=pot, limit=want * 0.99
+        )
+        assert below is None
+
+
+def test_edges_to_reads_a_tree_the_caller_holds() -> None:
+    rng = np.random.default_rng(4)
+    n = 40
+    u, v = rng.integers(0, n, 200), rng.integers(0, n, 200)
+    keep = u != v
+    g = CostedGraph(n, u[keep], v[keep], np.zeros(keep.sum(), bool), rng.uniform(0, 5, keep.sum()))
+    tgt, tc = np.array([3]), np.zeros(1)
+    sets = [(np.array([i]), np.zeros(1)) for i in range(10, 15)]
+    tree = g.tree_to(tgt, tc)
+    g.drop_trees()
+    assert not g.has_tree(tgt, tc)
+    held = g.edges_to(tgt, tc, sets, tree=tree)
+    assert not g.has_tree(tgt, tc)  # no search, nothing cached
+    fresh = g.edges_to(tgt, tc, sets)
+    for a, b in zip(held, fresh, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a[3] == b[3] and np.array_equal(a[0], b[0])

@@ -176,3 +176,6 @@ def test_kernel_rejects_a_bad_graph() -> None:
         Hierarchy(np.array([0, 1, 1]), np.array([1], dtype=np.int32), np.array([-1.0]))
     with pytest.raises(ValueError, match="ch_build"):
         Hierarchy(np.array([0, 1, 1]), np.array([5], dtype=np.int32), np.array([1.0]))
+    for indptr in ([0, 10**9, 1], [0, -5, 1]):  # would read outside the arrays
+        with pytest.raises(ValueError, match="indptr must not decrease"):
+            Hierarchy(np.array(indptr), np.array([1], dtype=np.int32), np.array([1.0]))

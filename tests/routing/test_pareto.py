@@ -271,3 +271,18 @@ def test_matches_brute_force_with_real_valued_weights(seed) -> None:
     front = pareto_front(n, src, dst, w1, w2, [0, 1], [7, 8])
     _same([(p.w1, p.w2) for p in front], want)
     _check_paths(front, src, dst, w1, w2, [0, 1], [7, 8])
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_sequential_and_threaded_backward_searches_give_the_same_front(
+    parallel: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import routing.pareto as pareto_module
+
+    n, src, dst, w1, w2 = _grid(10, 3)
+    monkeypatch.setattr(pareto_module, "_PARALLEL", not parallel)
+    other = BiCriteriaGraph(n, src, dst, w1, w2).front([0, 5], [n - 1], max_stretch=1.5)
+    monkeypatch.setattr(pareto_module, "_PARALLEL", parallel)
+    front = BiCriteriaGraph(n, src, dst, w1, w2).front([0, 5], [n - 1], max_stretch=1.5)
+    assert front == other and len(front) > 1
+    _check_paths(front, src, dst, w1, w2, [0, 5], [n - 1])
