@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from corridors.costing import ARC_KINDS
-from corridors.rules import PostClosedError, next_opening, post_open
+from corridors.rules import next_opening, post_open
 from geodata.schema import EDGE_MODES, NODE_MODES, STATUSES
 
 if TYPE_CHECKING:
@@ -159,7 +159,6 @@ def itemise(
                 source=cite(lift.cost),
             )
         )
-    regimes: list[str] = []
     arr = np.asarray(arcs, dtype=np.int64)
     starts = item_runs(model, arr)
     arc_list = arr.tolist()
@@ -193,13 +192,10 @@ def itemise(
         label = f"{mode} {country}: {details['from']} → {details['to']}"
         if kind in ("ferry", "sea"):
             label = f"{kind}: {details['from']} → {details['to']}"
-        src = "; ".join(
-            x
-            for x in (cite(note.get("rate")), cite(note.get("fare")), cite(note.get("speed")))
-            if x
-        )
+        cited = ("rate", "backhaul", "fare", "speed", "stops")
+        src = "; ".join(dict.fromkeys(x for x in (cite(note.get(k)) for k in cited) if x))
         return Item(
-            kind="linehaul" if kind == "linehaul" else kind,
+            kind=kind,
             label=label,
             cost_usd=run_cost[k],
             hours=run_hours[k],
@@ -524,12 +520,10 @@ def _with_waits(model: CostModel, items: list[Item]) -> list[Item]:
             mode = it.details.get("mode", "road")
             status = post_open(key, it.details["direction"], clock, mode=mode, rules=model.rules)
             if not status.open:
-                try:
-                    opening = next_opening(
-                        key, it.details["direction"], clock, mode=mode, rules=model.rules
-                    )
-                except PostClosedError as exc:  # pragma: no cover - arcs were removed
-                    raise exc
+                # a post with no known reopening has no arcs (costing), so this one reopens
+                opening = next_opening(
+                    key, it.details["direction"], clock, mode=mode, rules=model.rules
+                )
                 wait = (opening - clock) / dt.timedelta(hours=1)
                 out.append(
                     Item(

@@ -472,7 +472,7 @@ class CostModel:
                 "stops": fig.stops.hours_per_km,
             }
             if backhaul is not None:  # cited in the bill with the rate
-                info["fare"] = info["backhaul"] = backhaul
+                info["backhaul"] = backhaul
             note = self._note(f"road:{country}", info)
             u, v = net.edge_u[sel], net.edge_v[sel]
             for k, layer in enumerate(self.layers):

@@ -33,7 +33,7 @@ from geodata.network import COORD_SCALE, Network, load_network
 from geodata.schema import EDGE_MODES, NODE_MODES, STATUSES
 from routing import BiCriteriaGraph, CostedGraph, Path, alternatives, best_path
 
-__all__ = ["OBJECTIVES", "TRAVEL_MODES", "Leg", "Planner", "Route", "route"]
+__all__ = ["OBJECTIVES", "TRAVEL_MODES", "Leg", "Matrix", "Planner", "Route", "matrix", "route"]
 
 OBJECTIVES = ("cost", "time", "generalized", "distance")
 #: The largest ``max_transshipments`` accepted (each allowed one is a copy of the state
@@ -129,17 +129,29 @@ class Route:
 
     @property
     def notes(self) -> list[str]:
-        """What the user should know about how the request was applied (e.g. a back-haul
-        asked for on a route where no back-haul rate exists)."""
+        """What the user should know about how the request was applied: a back-haul asked
+        for where the road line-haul of some country has no back-haul rate in the rules (the
+        outbound rate applies there)."""
         out = []
-        if self.shipment.backhaul and not any(
-            "backhaul_factor" in it.details for it in self.bill.items
-        ):
-            out.append(
-                "back-haul asked for, but no road leg of this route has a back-haul rate "
-                "(linehaul.toml road.<country>.backhaul_factor: only Pakistan, up-country to "
-                "port); the outbound rates apply"
+        if self.shipment.backhaul:
+            road = [
+                it for it in self.bill.items
+                if it.kind == "linehaul" and it.details.get("mode") == "road"
+            ]  # fmt: skip
+            outbound = sorted(
+                {it.details["country"] for it in road if "backhaul_factor" not in it.details}
             )
+            if not road:
+                out.append(
+                    "back-haul asked for, but the route has no road line-haul, the only haulage "
+                    "a back-haul rate applies to: it changes nothing here"
+                )
+            elif outbound:
+                out.append(
+                    f"back-haul asked for, but road line-haul in {', '.join(outbound)} has no "
+                    "back-haul rate in the rules (linehaul.toml road.<country>.backhaul_factor); "
+                    "the outbound rate applies there"
+                )
         return out
 
     def geometry(self) -> dict[str, Any]:
@@ -267,10 +279,17 @@ class Matrix:
         return gpd.GeoDataFrame(list(self.rows), geometry=lines, crs="EPSG:4326")
 
     def _repr_html_(self) -> str:
-        """Cost (USD) by origin (rows) and destination (columns), for notebooks."""
-        df = self.to_dataframe()
-        table = df.pivot_table(
-            index="origin", columns="destination", values="cost_usd", sort=False, dropna=False
+        """Cost (USD) by origin (rows) and destination (columns), for notebooks; cells by
+        position, so a place asked twice keeps its own row or column."""
+        import pandas as pd
+
+        cost = [r["cost_usd"] for r in self.rows]
+        n = len(self.destinations)
+        table = pd.DataFrame(
+            [cost[i * n : (i + 1) * n] for i in range(len(self.origins))],
+            index=pd.Index([p.name for p in self.origins], name="origin"),
+            columns=pd.Index([p.name for p in self.destinations], name="destination"),
+            dtype=float,
         )
         return str(table.to_html(float_format=lambda x: f"{x:,.0f}", na_rep="no route"))
 
@@ -431,22 +450,12 @@ class Planner:
         ``destination`` may also be ``port:ISO3`` (any sea port of a country, e.g.
         ``port:PAK``) or ``port:*`` (any sea port): the best one is chosen on the whole trip.
         """
-        if objective not in OBJECTIVES:
-            raise InvalidInputError(
-                f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}"
-            )
+        _check_objective(objective)
         if regime is not None and regime != "tir":
             raise InvalidInputError(f"unknown regime {regime!r}; the only one is tir")
         if regime == "tir" and shipment is not None and not shipment.tir:
             raise InvalidInputError("regime tir needs a shipment under TIR (not --no-tir)")
-        mode_set = frozenset(modes) if modes is not None else frozenset(TRAVEL_MODES)
-        bad = sorted(mode_set - set(TRAVEL_MODES))
-        if bad or not mode_set:
-            raise InvalidInputError(
-                f"unknown mode {', '.join(bad) or '(none given)'}; "
-                f"use some of {', '.join(TRAVEL_MODES)}"
-            )
-        node_modes = _node_modes(mode_set)
+        mode_set, node_modes = _checked_modes(modes)
         o = self.places.resolve(origin, modes=node_modes)
         dests = self._destinations(destination, node_modes)
         if any(o.key == d.key for d in dests) and len(dests) == 1:
@@ -807,6 +816,13 @@ class Planner:
         return _label_differences(out)
 
     def matrix(
+        self, origins: Sequence[str], destinations: Sequence[str], **options: Any
+    ) -> list[dict[str, Any]]:
+        """The rows of :meth:`matrix_result` (one dict per origin × destination), for the CLI
+        and the HTTP API."""
+        return list(self.matrix_result(origins, destinations, **options).rows)
+
+    def matrix_result(
         self,
         origins: Sequence[str],
         destinations: Sequence[str],
@@ -817,8 +833,8 @@ class Planner:
         shipment: Shipment | None = None,
         departure: dt.date | None = None,
         backhaul: bool = False,
-    ) -> list[dict[str, Any]]:
-        """Cost, time and distance for every origin × destination.
+    ) -> Matrix:
+        """Cost, time and distance for every origin × destination, as a :class:`Matrix`.
 
         Each origin uses ``shipment``, or by default a truck of its own country departing
         ``departure`` (today); with ``backhaul`` the load is a back-haul
@@ -839,13 +855,15 @@ class Planner:
         Raises
         ------
         InvalidInputError
-            For an empty list or an unknown name (before any search runs).
+            For an empty list, an unknown objective or mode (before any search runs).
+        UnknownPlaceError
+            For an unknown name (before any search runs).
         """
         if not origins or not destinations:
             raise InvalidInputError("a matrix needs at least one origin and one destination")
+        _check_objective(objective)
+        mode_set, node_modes = _checked_modes(modes)
         rows: list[dict[str, Any]] = []
-        mode_set = frozenset(modes) if modes is not None else frozenset(TRAVEL_MODES)
-        node_modes = _node_modes(mode_set)
         dests = [self.places.resolve(x, modes=node_modes) for x in destinations]
         origs = [self.places.resolve(x, modes=node_modes) for x in origins]
         shipments = [shipment or self.default_shipment(o, departure) for o in origs]
@@ -944,7 +962,7 @@ class Planner:
                         reason="",
                     )
                 rows.append(row)
-        return rows
+        return Matrix(tuple(rows), tuple(origs), tuple(dests))
 
     def totals(
         self,
@@ -1041,21 +1059,10 @@ class Planner:
         model: CostModel, arc: int, edge: int, post_key: str, setout: dt.datetime
     ) -> bool:
         """Whether the post of a border arc is open at every moment after ``setout``
-        (:func:`corridors.rules.query.open_throughout`), memoised on the model per rules
-        object (a scenario's copy of a model may carry other rules)."""
-        memo: dict[tuple[int, int, dt.datetime], tuple[Rules, bool]] = model.__dict__.setdefault(
-            "_never_shut", {}
-        )
-        rules = model.rules
-        key = (id(rules), arc, setout)
-        got = memo.get(key)
-        if got is None or got[0] is not rules:
-            direction, mode = Planner._crossing(model, arc, edge)
-            got = memo[key] = (
-                rules,
-                open_throughout(post_key, direction, setout, mode=mode, rules=rules),
-            )
-        return got[1]
+        (:func:`corridors.rules.query.open_throughout`, memoised there per post, so nothing
+        of a scenario's rules is held by the model)."""
+        direction, mode = Planner._crossing(model, arc, edge)
+        return open_throughout(post_key, direction, setout, mode=mode, rules=model.rules)
 
     @staticmethod
     def _crossing(model: CostModel, arc: int, edge: int) -> tuple[str, str]:
@@ -1476,22 +1483,34 @@ def matrix(
     network
         The network to route on (default: the embedded one).
     **options
-        Those of :meth:`Planner.matrix` (``objective``, ``modes``, ``include_planned``,
+        Those of :meth:`Planner.matrix_result` (``objective``, ``modes``, ``include_planned``,
         ``shipment``, ``departure``, ``backhaul``).
 
     Raises
     ------
     UnknownPlaceError, InvalidInputError
     """
-    planner = _planner_of(network)
-    rows = planner.matrix(origins, destinations, **options)
-    modes = options.get("modes")
-    node_modes = _node_modes(frozenset(modes) if modes is not None else frozenset(TRAVEL_MODES))
-    return Matrix(
-        tuple(rows),
-        tuple(planner.places.resolve(x, modes=node_modes) for x in origins),
-        tuple(planner.places.resolve(x, modes=node_modes) for x in destinations),
-    )
+    return _planner_of(network).matrix_result(origins, destinations, **options)
+
+
+def _check_objective(objective: str) -> None:
+    if objective not in OBJECTIVES:
+        raise InvalidInputError(
+            f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}"
+        )
+
+
+def _checked_modes(modes: Iterable[str] | None) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The allowed travel modes (all by default) and the node modes they reach; refuses an
+    unknown or empty set."""
+    mode_set = frozenset(modes) if modes is not None else frozenset(TRAVEL_MODES)
+    bad = sorted(mode_set - set(TRAVEL_MODES))
+    if bad or not mode_set:
+        raise InvalidInputError(
+            f"unknown mode {', '.join(bad) or '(none given)'}; "
+            f"use some of {', '.join(TRAVEL_MODES)}"
+        )
+    return mode_set, _node_modes(mode_set)
 
 
 def _planner_of(network: Network | None) -> Planner:

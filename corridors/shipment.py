@@ -53,8 +53,10 @@ class Shipment:
     backhaul
         The load is a back-haul: the truck runs the return leg of a round trip, and road
         line-haul in countries whose rules give a back-haul factor
-        (``linehaul.toml`` ``road.<ISO3>.backhaul_factor``; Pakistan, up-country → port) is
-        charged at that share of the outbound rate.  Elsewhere it changes nothing.
+        (``linehaul.toml`` ``road.<ISO3>.backhaul_factor``; today only Pakistan's, measured
+        up-country → port and applied to every Pakistani road km of the load) is charged at
+        that share of the outbound rate.  Elsewhere it changes nothing (the route's
+        ``notes`` say so).
     """
 
     carrier: str

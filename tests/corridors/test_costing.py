@@ -133,8 +133,10 @@ def test_backhaul_charges_the_rules_share_of_the_pakistani_road_rate(planner: Pl
     # a back-haul where no back-haul rate exists is said, not silently ignored
     uzb = Shipment("UZB", dt.date(2025, 7, 17), backhaul=True)
     plain = planner.route("Tashkent", "Samarkand", modes=["road"], shipment=uzb, draws=0)
-    assert len(plain.notes) == 1 and "no road leg" in plain.notes[0]
+    assert len(plain.notes) == 1 and "road line-haul in UZB has no back-haul rate" in plain.notes[0]
     assert plain.to_dict()["notes"] == plain.notes
+    by_rail = planner.route("Tashkent", "Samarkand", modes=["rail"], shipment=uzb, draws=0)
+    assert len(by_rail.notes) == 1 and "no road line-haul" in by_rail.notes[0]
     with pytest.raises(InvalidInputError, match="backhaul"):
         Shipment("PAK", dt.date(2025, 7, 17), backhaul="yes")  # type: ignore[arg-type]
 

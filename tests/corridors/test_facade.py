@@ -47,6 +47,17 @@ def test_matrix_reports_unreachable_pairs_and_bad_names(network) -> None:
         corridors.matrix(["Tashkentt-nowhere"], ["PKKHI"])
     with pytest.raises(corridors.InvalidInputError):
         corridors.matrix([], ["PKKHI"])
+    with pytest.raises(corridors.InvalidInputError, match="objective"):
+        corridors.matrix(["Tashkent"], ["PKKHI"], objective="bogus")
+    with pytest.raises(corridors.InvalidInputError, match="mode"):
+        corridors.matrix(["Tashkent"], ["PKKHI"], modes=["rocket"])
+
+
+def test_matrix_html_keeps_a_place_asked_twice(network) -> None:
+    m = corridors.matrix(["Tashkent", "Samarkand", "Tashkent"], ["PKKHI"], shipment=SHIPMENT)
+    html = m._repr_html_()
+    assert html.count("<th>Tashkent</th>") == 2  # not averaged into one row
+    assert f"{m.rows[1]['cost_usd']:,.0f}" in html
 
 
 def test_places_stays_the_search_function_after_routing(network) -> None:
