@@ -31,6 +31,14 @@ __all__ = [
 ]
 
 
+#: The back-haul flag of routes, maps and matrices.
+_BACKHAUL = (
+    "A back-haul load (the return leg of a round trip): road line-haul in countries whose "
+    "rules give a back-haul factor (linehaul.toml) is charged at that share of the rate; the "
+    "route's notes say where none applies."
+)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Bounds on what one request may ask, so that one client cannot starve the others.
@@ -157,11 +165,7 @@ class RouteMapQuery(_Closed):
         examples=["2025-06-01"],
     )
     tir: bool = Field(default=True, description="Move under a TIR carnet.")
-    backhaul: bool = Field(
-        default=False,
-        description="A back-haul load (the return leg of a round trip): road line-haul in "
-        "countries whose rules give a back-haul factor (Pakistan) is charged at that share.",
-    )
+    backhaul: bool = Field(default=False, description=_BACKHAUL)
     vot: float | None = Field(
         default=None, ge=0, le=100, description="Value of time, % of cargo value per day."
     )
@@ -340,11 +344,7 @@ class MatrixRequest(_Closed):
         description=f"Departure, {_DATE_DOC} Default: today.",
         examples=["2025-06-01"],
     )
-    backhaul: bool = Field(
-        default=False,
-        description="Back-haul loads (the return leg of a round trip): road line-haul in "
-        "countries whose rules give a back-haul factor (Pakistan) is charged at that share.",
-    )
+    backhaul: bool = Field(default=False, description=_BACKHAUL)
 
 
 class MatrixRow(_Open):

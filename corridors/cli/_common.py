@@ -67,6 +67,15 @@ def file_option(flag: str, dest: str, help: str) -> Callable[[F], F]:
     )
 
 
+#: The ``--backhaul`` flag of the commands that price a load (route, matrix).
+backhaul_option = click.option(
+    "--backhaul",
+    is_flag=True,
+    help="A back-haul load (the return leg of a round trip): road line-haul in countries whose "
+    "rules give a back-haul factor (linehaul.toml) is charged at that share of the rate.",
+)
+
+
 def writable(path: Path) -> Path:
     parent = path.expanduser().resolve().parent
     if not parent.is_dir():

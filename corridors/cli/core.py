@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from corridors.cli._common import (
+    backhaul_option,
     cli,
     console,
     file_option,
@@ -52,12 +53,7 @@ from geodata.errors import InvalidInputError
 )
 @click.option("--date", "date_text", help="Departure date YYYY-MM-DD (default: today).")
 @click.option("--tir/--no-tir", default=True, show_default=True, help="Move under a TIR carnet.")
-@click.option(
-    "--backhaul",
-    is_flag=True,
-    help="A back-haul load (the return leg of a round trip): road line-haul in countries whose "
-    "rules give a back-haul factor (Pakistan) is charged at that share of the rate.",
-)
+@backhaul_option
 @click.option("--vot", type=float, help="Value of time, % of cargo value per day.")
 @click.option(
     "--deadline",
@@ -417,12 +413,7 @@ def places(
     help="ISO3 truck registration for every origin (default: each origin's own country).",
 )
 @click.option("--date", "date_text", help="Departure date YYYY-MM-DD (default: today).")
-@click.option(
-    "--backhaul",
-    is_flag=True,
-    help="A back-haul load (the return leg of a round trip): road line-haul in countries whose "
-    "rules give a back-haul factor (Pakistan) is charged at that share of the rate.",
-)
+@backhaul_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @friendly

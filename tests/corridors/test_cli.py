@@ -244,3 +244,10 @@ def test_backhaul_flag_on_route_and_matrix() -> None:
     p = run("route", "Lahore", "Karachi Port", "--modes", "road", "--backhaul", "--csv")
     assert p.returncode == 0, p.stderr
     assert "Daily Pakistan" in p.stdout
+
+
+def test_sweep_help_names_the_batch_threshold_the_code_uses() -> None:
+    from corridors.scenarios.sweep import BATCH_MIN_RUNS
+
+    out = CliRunner().invoke(cli, ["sweep", "--help"], terminal_width=200).output
+    assert f"of {BATCH_MIN_RUNS} values or more" in " ".join(out.split())
