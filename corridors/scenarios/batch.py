@@ -34,7 +34,7 @@ import logging
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,12 +77,6 @@ def _run_job(i: int) -> Any:
     assert _ENGINE is not None
     name, args = _JOBS[i]
     return getattr(_ENGINE, name)(*args)
-
-
-def _rows_of_chunk(chunk: list[tuple[float, ...]]) -> list[list[dict[str, Any]]]:
-    """Rows of a chunk of value tuples, in a worker forked by :meth:`rows_many`."""
-    assert _ENGINE is not None
-    return [_ENGINE.rows(v) for v in chunk]
 
 
 class NotBatchableError(Exception):
@@ -291,19 +285,23 @@ class BatchEvaluator:
         )
         return [graph.group_bounds(t, c) if len(t) else None for t, c in g.targets]
 
-    def _fork_map(self, fn: Callable[..., Any], jobs: list[tuple[Any, ...]]) -> list[Any]:
-        """``fn(*job)`` for every job, on worker processes forked from this one (they share
-        its cost models and state) when there are several cores and jobs."""
-        n = self.workers
+    def _fork_map(
+        self, fn: Callable[..., Any], jobs: list[tuple[Any, ...]], workers: int | None = None
+    ) -> Iterator[Any]:
+        """``fn(*job)`` for every job, in order, on worker processes forked from this one
+        (they share its cost models and state) when there are several workers and jobs."""
+        n = self.workers if workers is None else workers
         if n <= 1 or len(jobs) < 2 or "fork" not in mp.get_all_start_methods():
-            return [fn(*job) for job in jobs]
+            for job in jobs:
+                yield fn(*job)
+            return
         global _ENGINE, _JOBS
         with _FORK_LOCK:
             _ENGINE, _JOBS = self, [(fn.__name__, job) for job in jobs]
             try:
                 ctx = mp.get_context("fork")
                 with cf.ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx) as pool:
-                    return list(pool.map(_run_job, range(len(jobs)), chunksize=1))
+                    yield from pool.map(_run_job, range(len(jobs)), chunksize=1)
             finally:
                 _ENGINE, _JOBS = None, []
 
@@ -432,7 +430,7 @@ class BatchEvaluator:
         seen = [-1] * len(self.pairs)  # candidates a pair had when its vertices were listed
         for _ in range(MAX_ROUNDS):
             jobs = list(todo.items())
-            found = self._fork_map(self._search, [job for _, job in jobs])
+            found = list(self._fork_map(self._search, [job for _, job in jobs]))
             for ((_, key), (g, theta, ks)), rows in zip(jobs, found, strict=True):
                 self._take(g, theta, rows)
                 for k in ks:
@@ -557,28 +555,19 @@ class BatchEvaluator:
         not available (or for one worker) everything runs here."""
         n = workers or self.workers
         todo = [tuple(float(x) for x in v) for v in values]
+        parallel = n > 1 and len(todo) >= 2 * n
+        size = max(1, min(_CHUNK, -(-len(todo) // n))) if parallel else 1
+        chunks = [(todo[i : i + size],) for i in range(0, len(todo), size)]
         out: list[list[dict[str, Any]]] = []
-        if n <= 1 or len(todo) < 2 * n or "fork" not in mp.get_all_start_methods():
-            for i, v in enumerate(todo, start=1):
-                out.append(self.rows(v))
-                if progress:
-                    progress(i, len(todo))
-            return out
-        global _ENGINE
-        size = max(1, min(_CHUNK, -(-len(todo) // n)))
-        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-        with _FORK_LOCK:
-            _ENGINE = self
-            try:
-                ctx = mp.get_context("fork")
-                with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-                    for got in pool.map(_rows_of_chunk, chunks):
-                        out += got
-                        if progress:
-                            progress(len(out), len(todo))
-            finally:
-                _ENGINE = None
+        for got in self._fork_map(self._rows_of_chunk, chunks, workers=n if parallel else 1):
+            out += got
+            if progress:
+                progress(len(out), len(todo))
         return out
+
+    def _rows_of_chunk(self, chunk: list[tuple[float, ...]]) -> list[list[dict[str, Any]]]:
+        """:meth:`rows` of each value tuple of a chunk (a job of :meth:`rows_many`)."""
+        return [self.rows(v) for v in chunk]
 
     def rows(
         self, values: Sequence[float], only: Sequence[int] | None = None
