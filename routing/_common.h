@@ -68,7 +68,7 @@ static inline int h_less(const HItem *x, const HItem *y) {
     return x->key < y->key || (x->key == y->key && x->hops < y->hops);
 }
 
-static int heap_push(Heap *h, double key, int64_t hops, int64_t node) {
+static inline int heap_push(Heap *h, double key, int64_t hops, int64_t node) {
     if (h->n == h->cap) {
         Py_ssize_t cap = h->cap ? 2 * h->cap : 1024;
         HItem *a = realloc(h->a, (size_t)cap * sizeof(HItem));
@@ -88,7 +88,7 @@ static int heap_push(Heap *h, double key, int64_t hops, int64_t node) {
     return 0;
 }
 
-static HItem heap_pop(Heap *h) {
+static inline HItem heap_pop(Heap *h) {
     HItem top = h->a[0];
     HItem last = h->a[--h->n];
     Py_ssize_t i = 0, n = h->n;
@@ -107,5 +107,11 @@ static HItem heap_pop(Heap *h) {
 /* contraction hierarchies (_ch.c) */
 PyObject *ch_build(PyObject *self, PyObject *args);
 PyObject *ch_query(PyObject *self, PyObject *args);
+
+/* customisable contraction hierarchies (_cch.c) */
+PyObject *cch_build(PyObject *self, PyObject *args);
+PyObject *cch_customise(PyObject *self, PyObject *args);
+PyObject *cch_update(PyObject *self, PyObject *args);
+PyObject *cch_query(PyObject *self, PyObject *args);
 
 #endif

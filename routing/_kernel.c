@@ -10,6 +10,8 @@
  *   trace     The arc positions of the path that ends at a state, from a predecessor array.
  *   boa       The label loop of bi-objective A* (BOA*) for routing/pareto.py.
  *   ch_build, ch_query  Contraction hierarchies, in _ch.c.
+ *   cch_build, cch_customise, cch_update, cch_query
+ *             Customisable contraction hierarchies, in _cch.c.
  */
 #include "_common.h"
 
@@ -570,6 +572,15 @@ static PyMethodDef methods[] = {
      "ch_build(indptr, head, w) -> contraction hierarchy as a tuple of bytes (see _ch.c)"},
     {"ch_query", ch_query, METH_VARARGS,
      "ch_query(hierarchy arrays..., src, sc, tgt, tc, workspaces...) -> (cost, meet, arcs)"},
+    {"cch_build", cch_build, METH_VARARGS,
+     "cch_build(n, u, v) -> (up_ptr, up_head, parent, triangles) as bytes (see _cch.c)"},
+    {"cch_customise", cch_customise, METH_VARARGS,
+     "cch_customise(triangles, w): relax both weights of every edge over lower triangles"},
+    {"cch_update", cch_update, METH_VARARGS,
+     "cch_update(lower, top_ptr, top_ab, side_ptr, side_top, base, w, changed): "
+     "recustomise after the input weights of the changed edges moved"},
+    {"cch_query", cch_query, METH_VARARGS,
+     "cch_query(up_ptr, up_head, parent, w, to, src, sc, dist): PHAST from (to) the sources"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -8,16 +8,17 @@ candidates are penalised too, so the search moves on.  Overlap is the share of t
 candidate's length (``lengths``, e.g. km) that lies on segments an accepted route uses.
 
 Every search is one run of the compiled kernel (:meth:`routing.CostedGraph.search`) from
-the sources with their entry costs, stopping at the best target, as A*.  The first round
-uses the graph's landmark potential.  From the second round on, the penalised cost of any
-earlier candidate bounds the new optimum, and the potential is the exact distance to a
-target on the graph of groups of the *penalised* weights, searched only up to that bound
-(:meth:`routing.CostedGraph.group_potential`; a group beyond it cannot be on a better
-path), by an A* search on that small graph guided by the groups' distances from the
-sources: the penalties then steer the potential too, so a penalised round settles a few
-thousand states instead of a large share of the graph.  The penalised weights are one
-private copy of the graph's arc weights (arc ``p`` of the CSR), and of its graph of
-groups' weights, so each round only rescales a few entries.
+the sources with their entry costs, stopping at the best target, as A*.  Its potential is
+the exact distance to a target on the graph of groups of the *current* (penalised) weights,
+so the penalties steer the potential too and a penalised round settles a few thousand
+states instead of a large share of the graph.  That distance comes from a customisable
+contraction hierarchy of the graph of groups (:mod:`routing.customisable`, built once per
+graph structure): each round re-customises only the group arcs it penalised and reads
+every group's distance off one downward sweep, a few milliseconds instead of a search
+over the graph of groups.  From the second round on, the penalised cost of any earlier
+candidate bounds the new optimum, and the search leaves out states beyond it.  The
+penalised weights are one private copy of the graph's arc weights (arc ``p`` of the CSR)
+and of the customised metric, so each round only rescales a few entries.
 """
 
 from __future__ import annotations
@@ -283,8 +284,9 @@ def _overlap(cand: _Candidate, kept: _Candidate) -> float:
 
 
 class _PenalisedSearch:
-    """The graph with a private, rescalable copy of its arc weights, and of the weights of
-    its graph of groups (kept equal to the cheapest penalised arc between two groups)."""
+    """The graph with a private, rescalable copy of its arc weights, and the customised
+    metric of its graph of groups under those weights (each group arc weighs the cheapest
+    penalised arc between its two groups)."""
 
     def __init__(
         self, graph: CostedGraph, src: np.ndarray, sc: np.ndarray, tgt: np.ndarray, tc: np.ndarray
@@ -293,27 +295,21 @@ class _PenalisedSearch:
         self.src, self.sc = src, sc
         self.w = graph._w.copy()  # penalised weights, in the graph's arc (CSR) order
         self.tgt, self.tc = tgt, tc
-        _, order, starts, _, _, _, self.pair_of, self.rev_pos = graph._group_structure
+        self.tg = graph._groups[tgt]
+        _, order, starts, _, _, _, self.pair_of, _ = graph._group_structure
         self.order = order
         self.pair_lo = starts
         self.pair_hi = np.append(starts[1:], len(order))
-        rev = graph._group_graphs[2]
-        self.group_rev = (rev[0], rev[1], rev[2].copy())  # transposed, for the potential
-        # the groups' distance from the sources on the true weights guides the potential's
-        # own search (penalties only raise weights, so it stays a consistent lower bound)
-        ds = graph.group_distances(src, sc)
-        tg = graph._groups[tgt]
-        low = float(np.min(ds[tg] + tc)) if len(tg) else 0.0
-        sg = np.unique(graph._groups[src])
-        self.guide = (sg, ds, low if np.isfinite(low) else 0.0)
+        self.hierarchy, metric = graph._group_metric
+        self.metric = self.hierarchy.copy(metric)
 
     def penalised(self, positions: np.ndarray) -> float:
         """Current (penalised) weight of the given arcs, summed."""
         return float(self.w[positions].sum())
 
     def scale(self, positions: np.ndarray, factor: float) -> None:
-        """Multiply the weight of the arcs at ``positions`` by ``factor`` (and update the
-        group arcs they belong to)."""
+        """Multiply the weight of the arcs at ``positions`` by ``factor`` (and re-customise
+        the group arcs they belong to)."""
         self.w[positions] *= factor
         pairs = np.unique(self.pair_of[positions])
         pairs = pairs[pairs >= 0]
@@ -323,7 +319,7 @@ class _PenalisedSearch:
         size = hi - lo
         first = np.cumsum(size) - size
         members = self.order[np.repeat(lo - first, size) + np.arange(int(size.sum()))]
-        self.group_rev[2][self.rev_pos[pairs]] = np.minimum.reduceat(self.w[members], first)
+        self.hierarchy.update(self.metric, pairs, np.minimum.reduceat(self.w[members], first))
 
     def run(
         self,
@@ -336,13 +332,8 @@ class _PenalisedSearch:
         """Cheapest path under the current weights, or None when no target is reached."""
         g = self.graph
         # A* potential: the exact distance to a target on the graph of groups of the
-        # current (penalised) weights, searched only as far as ``limit``
-        if np.isfinite(limit):
-            h = g.group_potential(
-                self.group_rev, tgt, tc, limit + float(tc.max()), guide=self.guide
-            )
-        else:  # the first round, on the graph's own weights: its landmark potential
-            h = g.heuristic(tgt, tc, build=True)
+        # current (penalised) weights
+        h = g.bounds_potential(self.hierarchy.distances_to(self.metric, self.tg, tc))
         dist, pred = g.search(
             self.src, self.sc, [(tgt, tc)], limit=limit, heuristic=h, weights=self.w
         )

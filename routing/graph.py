@@ -32,6 +32,7 @@ import numpy as np
 
 from geodata.errors import InvalidInputError, NoRouteError
 from routing._native import load
+from routing.customisable import CustomisableHierarchy, Metric
 from routing.hierarchy import Hierarchy
 
 _kernel = load()
@@ -385,6 +386,7 @@ class CostedGraph:
             "_reverse",
             "_group_graphs",
             "_landmarks",
+            "_group_metric",
             "_group_of_compact",
             "hierarchy",
             "_trees",
@@ -462,63 +464,23 @@ class CostedGraph:
         own weights; the potential is then exact on the graph of groups of those weights.
         """
         _, fwd, rev = self._group_graphs if weights is None else self._groups_of(weights)
-        return self.group_potential(rev if not reverse else fwd, targets, target_costs)
-
-    def group_potential(
-        self,
-        csr: tuple[np.ndarray, ...],
-        targets: np.ndarray,
-        target_costs: np.ndarray,
-        limit: float = np.inf,
-        guide: tuple[np.ndarray, np.ndarray, float] | None = None,
-    ) -> tuple[Any, ...]:
-        """:meth:`potential` on a given graph of groups ``csr`` (transposed for a forward
-        search, with weights at least the graph's), searched up to ``limit``: a node whose
-        group is farther than ``limit`` gets an infinite potential and is never visited,
-        which is exact for a search whose answer is known to cost at most ``limit``.
-
-        ``guide`` = ``(source_groups, from_sources, low)`` makes that search itself an A*
-        search towards the forward search's source groups, with ``from_sources`` (the
-        distance of every group from a source on the graph's own weights, see
-        :meth:`group_distances`) as its consistent potential and ``low`` a lower bound of
-        the source-to-target distance on ``csr``: it stops once every group that can lie
-        on a path of at most ``limit`` is final, and leaves the others infinite, which is
-        exact for the same reason and settles far fewer groups.
-        """
-        n_g = len(csr[0]) - 1
         tg = self._groups[np.asarray(targets, dtype=np.int64)]
         tcost = np.asarray(target_costs, np.float64)
-        if guide is None or not np.isfinite(limit):
-            dist = _multi_source(csr, tg, tcost, limit)
-        else:
-            sg, from_sources, low = guide
-            # the sources are the targets of this search; their exit cost makes it run on
-            # until keys pass ``limit`` (keys never exceed a path's cost)
-            extra = max(0.0, limit - low) * (1 + 1e-9) + 1e-9
-            h = (
-                np.arange(n_g, dtype=np.int64),
-                np.full((n_g + 1, 1), np.inf),
-                np.append(from_sources, 0.0).reshape(-1, 1),
-                np.array([n_g], np.int64),
-                np.zeros(1),
-                1,
-            )
-            dist = np.empty(n_g)
-            _kernel.dijkstra(
-                *csr,
-                tg,
-                tcost,
-                sg,
-                np.full(len(sg), extra),
-                np.zeros(len(sg), dtype=np.int64),
-                1,
-                float(limit),
-                h,
-                dist,
-                np.empty(n_g, dtype=np.int64),
-                np.empty(1, dtype=np.int64),
-            )
-        return self.bounds_potential(dist)
+        return self.bounds_potential(_multi_source(fwd if reverse else rev, tg, tcost))
+
+    @cached_property
+    def _group_hierarchy(self) -> CustomisableHierarchy:
+        """The customisable contraction hierarchy of the graph of groups' topology (its
+        arcs in pair order); independent of the weights, so copies from
+        :meth:`with_weights` share it."""
+        n_g, _, _, ga, gb, *_ = self._group_structure
+        return CustomisableHierarchy(n_g, ga, gb)
+
+    @cached_property
+    def _group_metric(self) -> tuple[CustomisableHierarchy, Metric]:
+        """:attr:`_group_hierarchy` and its metric of the graph of groups' weights."""
+        hierarchy = self._group_hierarchy
+        return hierarchy, hierarchy.customise(self._group_graphs[1][2])
 
     def group_bounds(self, targets: np.ndarray, target_costs: np.ndarray) -> np.ndarray:
         """The exact distance of every group to the nearest target (exit cost included) on
@@ -650,13 +612,6 @@ class CostedGraph:
         ):
             return found
         return trivial if trivial is not None and trivial.cost <= limit else None
-
-    def group_distances(self, sources: np.ndarray, source_costs: np.ndarray) -> np.ndarray:
-        """Distance of every group from the nearest source (with its entry cost) on the
-        graph of groups of the graph's own weights (``inf`` where none)."""
-        fwd = self._group_graphs[1]
-        sg = self._groups[np.asarray(sources, dtype=np.int64)]
-        return _multi_source(fwd, sg, np.asarray(source_costs, np.float64))
 
     @cached_property
     def _landmarks(self) -> tuple[np.ndarray, np.ndarray, int]:

@@ -1,0 +1,261 @@
+"""Customisable contraction hierarchies: one metric-independent preprocessing of a graph's
+topology, then a few milliseconds to take on new arc weights and to give every node's exact
+distance to (or from) a set of nodes.
+
+A customisable contraction hierarchy (Dibbelt, Strasser & Wagner, *Customizable Contraction
+Hierarchies*, ACM JEA 21, 2016) contracts the nodes in a fill-reducing order without witness
+searches, so its shortcuts are valid for *any* weights.  Preprocessing (once per topology):
+the order is SuperLU's multiple minimum degree ordering of the symmetric adjacency pattern
+(``scipy.sparse.linalg.splu`` with ``permc_spec="MMD_AT_PLUS_A"``), and the symbolic
+elimination in the compiled kernel records the chordal supergraph, its elimination tree and
+every lower triangle.  Customisation (per set of weights): both directions of every edge are
+relaxed over its lower triangles, lowest first.  Query: PHAST (Delling, Goldberg, Nowatzyk &
+Werneck, 2011), an upward sweep over the elimination-tree ancestors of the sources and one
+downward sweep over all nodes, gives the exact distance of every node.
+
+:func:`routing.alternatives` uses one on the graph of groups of a state graph: each round
+re-weights the penalised arcs and gets the exact penalised distance of every group to the
+targets, its A* potential, without a search over the graph of groups.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from geodata.errors import InvalidInputError
+from routing._native import load
+
+_kernel = load()
+
+__all__ = ["CustomisableHierarchy", "Metric"]
+
+logger = logging.getLogger(__name__)
+
+
+class Metric:
+    """Customised weights of one :class:`CustomisableHierarchy`, made by its
+    :meth:`~CustomisableHierarchy.customise` and changed in place by
+    :meth:`~CustomisableHierarchy.update`.
+
+    Attributes
+    ----------
+    arc_weights
+        The weight of each arc given at construction (``inf`` where absent).
+    weights
+        ``weights[2 * e]`` is the weight of supergraph edge ``e`` climbing (from its
+        lower-ranked end to its higher), ``weights[2 * e + 1]`` descending: the cheapest
+        path of that shape, ``inf`` where none.
+    """
+
+    def __init__(self, arc_weights: np.ndarray, base: np.ndarray, weights: np.ndarray) -> None:
+        self.arc_weights = arc_weights
+        self._base = base  # the arcs' weights on their edges, before customisation
+        self.weights = weights
+
+
+class CustomisableHierarchy:
+    """The customisable contraction hierarchy of a directed graph's topology.
+
+    Parameters
+    ----------
+    n_nodes
+        Number of nodes.
+    tail, head
+        The arcs (``tail[i] -> head[i]``) whose weights :meth:`customise` will take, in
+        that order.  Loops are ignored; parallel arcs are allowed (the cheaper counts).
+
+    Attributes
+    ----------
+    n_nodes
+        Number of nodes.
+    n_edges
+        Edges of the chordal supergraph (each with an up and a down weight).
+    n_triangles
+        Lower triangles the customisation relaxes.
+    """
+
+    def __init__(self, n_nodes: int, tail: np.ndarray, head: np.ndarray) -> None:
+        n = int(n_nodes)
+        tail = np.asarray(tail, dtype=np.int64).reshape(-1)
+        head = np.asarray(head, dtype=np.int64).reshape(-1)
+        if tail.shape != head.shape:
+            raise InvalidInputError("tail and head must have one entry per arc")
+        if len(tail) and (min(tail.min(), head.min()) < 0 or max(tail.max(), head.max()) >= n):
+            raise InvalidInputError(f"arc end out of range 0..{n - 1}")
+        self.n_nodes = n
+        self._n_arcs = len(tail)
+        proper = tail != head
+        lo = np.minimum(tail, head)[proper]
+        hi = np.maximum(tail, head)[proper]
+        self.rank = _fill_reducing_rank(n, lo, hi)
+        rt, rh = self.rank[tail[proper]], self.rank[head[proper]]
+        ptr, up_head, parent, tri = _kernel.cch_build(n, rt, rh)
+        self.up_ptr = np.frombuffer(ptr, dtype=np.int64)
+        self.up_head = np.frombuffer(up_head, dtype=np.int32)
+        self.parent = np.frombuffer(parent, dtype=np.int32)
+        self.triangles = np.frombuffer(tri, dtype=np.int32)
+        self.n_edges = len(self.up_head)
+        self.n_triangles = len(self.triangles) // 3
+        # where each arc's weight goes: the supergraph edge and whether the arc climbs
+        low, high = np.minimum(rt, rh), np.maximum(rt, rh)
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.up_ptr))
+        key_edges = rows * max(n, 1) + self.up_head  # sorted: rows ascending, heads sorted
+        edge = np.searchsorted(key_edges, low * max(n, 1) + high)
+        # one slot per edge and direction (up: 2e, down: 2e + 1); parallel arcs share one
+        slot = 2 * edge + (rt > rh)
+        order = np.argsort(slot, kind="stable")
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = slot[order][1:] != slot[order][:-1]
+        self._arc = np.flatnonzero(proper)[order]  # the arcs, by slot
+        self._starts = np.flatnonzero(first)  # where each used slot's arcs start
+        self._ends = np.append(self._starts[1:], len(order))
+        self._slots = slot[order][self._starts]  # the used slots
+        self._parallel = len(self._starts) < len(order)
+        self._slot_of = np.full(len(tail), -1, dtype=np.int64)  # arc -> used slot
+        self._slot_of[self._arc] = np.cumsum(first) - 1
+        logger.debug(
+            "customisable hierarchy: %d nodes, %d arcs, %d edges, %d triangles",
+            n,
+            len(tail),
+            self.n_edges,
+            self.n_triangles,
+        )
+
+    def customise(self, weights: np.ndarray) -> Metric:
+        """The customised metric of arc weights ``weights`` (one per arc given at
+        construction, non-negative; ``inf`` for an arc that is absent)."""
+        w = self._checked(weights, self._n_arcs)
+        base = np.full(2 * self.n_edges, np.inf)
+        base[self._slots] = self._slot_minima(w)
+        out = base.copy()
+        _kernel.cch_customise(self.triangles, out)
+        return Metric(w, base, out)
+
+    def copy(self, metric: Metric) -> Metric:
+        """An independent copy of ``metric`` (to :meth:`update` without changing it)."""
+        return Metric(metric.arc_weights.copy(), metric._base.copy(), metric.weights.copy())
+
+    def update(self, metric: Metric, arcs: np.ndarray, weights: np.ndarray) -> None:
+        """Give ``arcs`` (indices of the arcs given at construction) new ``weights``, in
+        ``metric`` (changed in place).  Only the edges whose customised weight can change
+        are recomputed: the result equals :meth:`customise` of all the new weights."""
+        arcs = np.asarray(arcs, dtype=np.int64).reshape(-1)
+        if len(arcs) and (arcs.min() < 0 or arcs.max() >= self._n_arcs):
+            raise InvalidInputError(f"arc out of range 0..{self._n_arcs - 1}")
+        metric.arc_weights[arcs] = self._checked(weights, len(arcs))
+        slots = np.unique(self._slot_of[arcs])
+        slots = slots[slots >= 0]  # loops have none
+        if not len(slots):
+            return
+        if self._parallel:  # the cheapest of each slot's arcs, recomputed
+            lo, hi = self._starts[slots], self._ends[slots]
+            size = hi - lo
+            first = np.cumsum(size) - size
+            members = self._arc[np.repeat(lo - first, size) + np.arange(int(size.sum()))]
+            value = np.minimum.reduceat(metric.arc_weights[members], first)
+        else:
+            value = metric.arc_weights[self._arc[slots]]
+        metric._base[self._slots[slots]] = value
+        lower, top_ptr, top_ab, side_ptr, side_top = self._triangle_index
+        _kernel.cch_update(
+            lower,
+            top_ptr,
+            top_ab,
+            side_ptr,
+            side_top,
+            metric._base,
+            metric.weights,
+            np.unique(self._slots[slots] // 2),
+        )
+
+    def _checked(self, weights: np.ndarray, n: int) -> np.ndarray:
+        w = np.array(weights, dtype=np.float64).reshape(-1)
+        if w.shape != (n,):
+            raise InvalidInputError(f"weights must give one value per arc ({n})")
+        if np.isnan(w).any() or (w < 0).any():
+            raise InvalidInputError("weights must be non-negative numbers")
+        return w
+
+    def _slot_minima(self, w: np.ndarray) -> np.ndarray:
+        """The cheapest weight of each slot's arcs (one slot per edge and direction)."""
+        w = w[self._arc]
+        return np.minimum.reduceat(w, self._starts) if self._parallel else w
+
+    @cached_property
+    def _triangle_index(self) -> tuple[np.ndarray, ...]:
+        """For :meth:`update`: each edge's lower end; its lower triangles (the two other
+        edges of each, as in a triangle) as a CSR over edges; and the edges above it (those
+        it is a lower side of) as a CSR over edges."""
+        e = self.n_edges
+        lower = np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.up_ptr))
+        tri = self.triangles.reshape(-1, 3)
+        by_top = np.argsort(tri[:, 2], kind="stable")
+        top_ab = np.ascontiguousarray(tri[by_top, :2]).reshape(-1)
+        top_ptr = 2 * _indptr(tri[:, 2], e)
+        low = np.concatenate([tri[:, 0], tri[:, 1]])
+        top = np.concatenate([tri[:, 2], tri[:, 2]])
+        by_low = np.argsort(low, kind="stable")
+        return lower, top_ptr, top_ab, _indptr(low, e), np.ascontiguousarray(top[by_low])
+
+    def distances_to(
+        self, metric: Metric, targets: np.ndarray, target_costs: np.ndarray
+    ) -> np.ndarray:
+        """The exact distance of every node to the nearest of ``targets`` (its cost
+        ``target_costs`` added) under ``metric``; ``inf`` where none is reachable."""
+        return self._phast(metric, True, targets, target_costs)
+
+    def distances_from(
+        self, metric: Metric, sources: np.ndarray, source_costs: np.ndarray
+    ) -> np.ndarray:
+        """The exact distance of every node from the nearest of ``sources`` (its cost
+        ``source_costs`` added) under ``metric``; ``inf`` where none reaches it."""
+        return self._phast(metric, False, sources, source_costs)
+
+    def _phast(self, metric: Metric, to: bool, nodes: np.ndarray, costs: np.ndarray) -> np.ndarray:
+        nodes = np.asarray(nodes, dtype=np.int64).reshape(-1)
+        costs = np.asarray(costs, dtype=np.float64).reshape(-1)
+        if nodes.shape != costs.shape:
+            raise InvalidInputError("one cost is needed per node")
+        if len(nodes) and (nodes.min() < 0 or nodes.max() >= self.n_nodes):
+            raise InvalidInputError(f"node out of range 0..{self.n_nodes - 1}")
+        dist = np.empty(self.n_nodes)
+        _kernel.cch_query(
+            self.up_ptr,
+            self.up_head,
+            self.parent,
+            metric.weights,
+            to,
+            self.rank[nodes],
+            costs,
+            dist,
+        )
+        return dist[self.rank]
+
+
+def _fill_reducing_rank(n: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The elimination rank of each node: SuperLU's multiple minimum degree order of the
+    symmetric pattern (only the permutation is used; the factor is discarded)."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    adj = sp.coo_matrix((np.ones(len(lo)), (lo, hi)), shape=(n, n)).tocsr()
+    adj.data[:] = 1.0
+    adj = ((adj + adj.T) > 0).astype(np.float64)
+    degree = np.asarray(adj.sum(axis=1)).ravel()
+    # strictly diagonally dominant, so the factorisation exists without pivoting
+    m = (sp.diags(degree + 1.0) - adj).tocsc()
+    lu = splu(m, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    # perm_c[i] is the column of the factored (permuted) matrix that holds node i, i.e.
+    # node i's position in the elimination order
+    return np.asarray(lu.perm_c, dtype=np.int64)
+
+
+def _indptr(rows: np.ndarray, n: int) -> np.ndarray:
+    """CSR row pointers of row ids (counted, so the ids need not be sorted)."""
+    out = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=out[1:])
+    return out

@@ -1,0 +1,170 @@
+"""Customisable contraction hierarchies against a plain Dijkstra, on small random graphs
+(hypothesis) and on the real network's graph of groups."""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geodata.errors import InvalidInputError
+from routing._native import load
+from routing.customisable import CustomisableHierarchy
+
+_kernel = load()
+
+
+def _dijkstra(n, tail, head, w, starts, costs, reverse):
+    """Reference: distances from (or, ``reverse``, to) the start nodes, by heapq."""
+    adj = [[] for _ in range(n)]
+    for a, b, x in zip(tail, head, w, strict=True):
+        if np.isfinite(x) and a != b:
+            if reverse:
+                adj[b].append((a, x))
+            else:
+                adj[a].append((b, x))
+    dist = np.full(n, np.inf)
+    heap = []
+    for s, c in zip(starts, costs, strict=True):
+        if c < dist[s]:
+            dist[s] = c
+            heapq.heappush(heap, (c, s))
+    while heap:
+        d, v = heapq.heappop(heap)
+        if d > dist[v]:
+            continue
+        for u, x in adj[v]:
+            if d + x < dist[u]:
+                dist[u] = d + x
+                heapq.heappush(heap, (d + x, u))
+    return dist
+
+
+#: zero-weight arcs, absent arcs (inf) and ordinary ones
+_WEIGHTS = st.one_of(st.just(0.0), st.just(np.inf), st.floats(0.0, 100.0, allow_nan=False))
+
+
+@st.composite
+def graphs(draw):
+    n = draw(st.integers(1, 30))
+    m = draw(st.integers(0, 90))
+    tail = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), dtype=np.int64)
+    head = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), dtype=np.int64)
+    w = np.array(draw(st.lists(_WEIGHTS, min_size=m, max_size=m)), dtype=np.float64)
+    k = draw(st.integers(1, min(n, 4)))
+    starts = np.array(draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k)))
+    costs = np.array(draw(st.lists(st.floats(0.0, 10.0), min_size=k, max_size=k)))
+    return n, tail, head, w, starts, costs
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> None:
+    assert np.array_equal(np.isfinite(a), np.isfinite(b))
+    fin = np.isfinite(b)
+    np.testing.assert_allclose(a[fin], b[fin], rtol=1e-12, atol=1e-9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs())
+def test_distances_equal_dijkstra(case) -> None:
+    n, tail, head, w, starts, costs = case
+    h = CustomisableHierarchy(n, tail, head)
+    metric = h.customise(w)
+    _close(h.distances_to(metric, starts, costs), _dijkstra(n, tail, head, w, starts, costs, True))
+    _close(
+        h.distances_from(metric, starts, costs), _dijkstra(n, tail, head, w, starts, costs, False)
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(graphs(), st.data())
+def test_update_equals_a_fresh_customisation(case, data) -> None:
+    """Weights raised and lowered in several steps: the updated metric is the fresh one to
+    the last bit, and its distances are exact."""
+    n, tail, head, w, starts, costs = case
+    h = CustomisableHierarchy(n, tail, head)
+    metric = h.customise(w)
+    w = w.copy()
+    for _ in range(3):
+        if not len(w):
+            break
+        arcs = np.array(
+            data.draw(st.lists(st.integers(0, len(w) - 1), min_size=1, max_size=len(w))),
+            dtype=np.int64,
+        )
+        new = data.draw(st.lists(_WEIGHTS, min_size=len(arcs), max_size=len(arcs)))
+        w[arcs] = new  # an arc listed twice takes its last value, as in update
+        h.update(metric, arcs, np.array(new))
+        fresh = h.customise(w)
+        assert np.array_equal(metric.weights, fresh.weights)
+    _close(h.distances_to(metric, starts, costs), _dijkstra(n, tail, head, w, starts, costs, True))
+
+
+def test_copy_is_independent() -> None:
+    tail, head = np.array([0, 1, 0]), np.array([1, 2, 2])
+    h = CustomisableHierarchy(3, tail, head)
+    base = h.customise(np.array([1.0, 1.0, 5.0]))
+    other = h.copy(base)
+    h.update(other, np.array([0]), np.array([10.0]))
+    assert h.distances_to(base, np.array([2]), np.zeros(1)).tolist() == [2.0, 1.0, 0.0]
+    assert h.distances_to(other, np.array([2]), np.zeros(1)).tolist() == [5.0, 1.0, 0.0]
+
+
+def test_bad_input_is_refused() -> None:
+    h = CustomisableHierarchy(3, np.array([0, 1]), np.array([1, 2]))
+    with pytest.raises(InvalidInputError, match="one value per arc"):
+        h.customise(np.ones(3))
+    with pytest.raises(InvalidInputError, match="non-negative"):
+        h.customise(np.array([1.0, -1.0]))
+    with pytest.raises(InvalidInputError, match="non-negative"):
+        h.customise(np.array([1.0, np.nan]))
+    metric = h.customise(np.ones(2))
+    with pytest.raises(InvalidInputError, match="out of range"):
+        h.distances_to(metric, np.array([3]), np.zeros(1))
+    with pytest.raises(InvalidInputError, match="one cost"):
+        h.distances_to(metric, np.array([1]), np.zeros(2))
+    with pytest.raises(InvalidInputError, match="out of range"):
+        h.update(metric, np.array([2]), np.ones(1))
+    with pytest.raises(InvalidInputError, match="out of range"):
+        CustomisableHierarchy(2, np.array([0]), np.array([2]))
+
+
+def test_kernel_refuses_malformed_arrays() -> None:
+    """The compiled functions check what Python could get wrong, instead of crashing."""
+    h = CustomisableHierarchy(3, np.array([0, 1]), np.array([1, 2]))
+    metric = h.customise(np.ones(2))
+    dist = np.empty(3)
+    bad_parent = np.array([0, 2, -1], dtype=np.int32)  # a node its own parent
+    with pytest.raises(ValueError, match="malformed"):
+        _kernel.cch_query(
+            h.up_ptr, h.up_head, bad_parent, metric.weights, True, np.array([0]), np.zeros(1), dist
+        )
+    with pytest.raises(ValueError, match="out of range"):
+        _kernel.cch_customise(np.array([0, 1, 9], dtype=np.int32), metric.weights.copy())
+    with pytest.raises(ValueError, match="loop"):
+        _kernel.cch_build(2, np.array([1]), np.array([1]))
+
+
+def test_real_network(operational_graph) -> None:
+    """The real network (each node its own group): distances to and from a few nodes equal
+    the compiled Dijkstra's, before and after a penalty on a thousand arcs."""
+    from routing.graph import _csr, _multi_source
+
+    g = operational_graph()
+    n, fwd, rev = g._group_graphs
+    _, _, _, ga, gb, *_ = g._group_structure
+    h = g._group_hierarchy
+    metric = h.copy(g._group_metric[1])
+    w = fwd[2].copy()
+    rng = np.random.default_rng(7)
+    nodes = rng.integers(0, n, 3)
+    costs = np.array([0.0, 5.0, 20.0])
+    _close(h.distances_to(metric, nodes, costs), _multi_source(rev, nodes, costs))
+    _close(h.distances_from(metric, nodes, costs), _multi_source(fwd, nodes, costs))
+    arcs = rng.choice(len(w), 1000, replace=False)
+    w[arcs] *= 2.5
+    h.update(metric, arcs, w[arcs])
+    _close(h.distances_to(metric, nodes, costs), _multi_source(_csr(n, gb, ga, w), nodes, costs))
+    assert h.n_edges < 4 * len(w)  # a fill-reducing order: the supergraph stays sparse
