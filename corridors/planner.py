@@ -654,7 +654,7 @@ class Planner:
                     dst_w,
                     k=k,
                     max_overlap=max_overlap,
-                    lengths=model.arcs["km"] if seg is None else model.arcs["km"][arc_of],
+                    lengths=self._km(model) if seg is None else model.arcs["km"][arc_of],
                     segments=self._segments(model) if seg is None else seg,
                 )
         except NoRouteError:
@@ -1137,6 +1137,16 @@ class Planner:
             e[free] = e.max(initial=0) + 1 + np.arange(int(free.sum()))
             e.flags.writeable = False
             cached = model.__dict__["_segments"] = e
+        return cached
+
+    @staticmethod
+    def _km(model: CostModel) -> np.ndarray:
+        """Length of each arc (km), cached on the model, read-only (so the alternatives'
+        memo of arc measures recognises it without comparing)."""
+        cached = model.__dict__.get("_km")
+        if cached is None:
+            cached = model.__dict__["_km"] = model.arcs["km"].copy()
+            cached.flags.writeable = False
         return cached
 
     def _make_route(

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geodata.errors import InvalidInputError, NoRouteError
+from routing._arrays import distinct
 from routing.graph import CostedGraph, Path
 
 __all__ = ["MAX_ALTERNATIVES", "alternatives"]
@@ -142,12 +143,12 @@ def alternatives(
     n = graph.n_nodes
     src, sc = _ends(sources, source_costs, n, "source")
     tgt, tc = _ends(targets, target_costs, n, "target")
-    arc_len, arc_seg = _arc_measures(graph, lengths, segments)
+    arc_len, arc_seg, seg_ptr, seg_arcs = _arc_measures(graph, lengths, segments)
 
     search = _PenalisedSearch(graph, src, sc, tgt, tc)
     accepted: list[_Candidate] = []
     seen: list[_Candidate] = []
-    seg_mark = np.zeros(int(arc_seg.max(initial=-1)) + 1, dtype=bool)
+    seg_mark = np.zeros(len(seg_ptr) - 1, dtype=bool)
     for it in range(int(max_iter)):
         limit = np.inf
         if seen:
@@ -165,7 +166,7 @@ def alternatives(
                 "alternatives: optimum cost %.6g, %d arcs", cand.path.cost, len(cand.positions)
             )
         else:
-            worst = max(_overlap(cand, a) for a in accepted)
+            worst = max(_overlap(cand, a, seg_mark) for a in accepted)
             cap = np.inf if max_stretch is None else max_stretch * accepted[0].path.cost
             too_long = cand.path.cost > cap * (1 + 1e-12)
             repeat = any(np.array_equal(cand.positions, a.positions) for a in accepted)
@@ -182,9 +183,10 @@ def alternatives(
         if len(accepted) >= k or len(cand.positions) == 0:
             break
         # penalise every arc of every segment the candidate used
-        seg_mark[cand.segments] = True
-        search.scale(np.flatnonzero(seg_mark[arc_seg]), penalty)
-        seg_mark[cand.segments] = False
+        used = distinct(cand.segments)
+        lo, size = seg_ptr[used], seg_ptr[used + 1] - seg_ptr[used]
+        first = np.cumsum(size) - size
+        search.scale(seg_arcs[np.repeat(lo - first, size) + np.arange(int(size.sum()))], penalty)
     logger.info("alternatives: %d of %d found in %d searches", len(accepted), k, len(seen))
     rest = sorted(accepted[1:], key=lambda c: c.path.cost)
     return [accepted[0].path] + [c.path for c in rest]
@@ -212,12 +214,13 @@ def _ends(
 
 def _arc_measures(
     graph: CostedGraph, lengths: np.ndarray | None, segments: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Length and segment id of each arc of ``graph`` (in CSR data order).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Length and segment id of each arc of ``graph`` (in CSR data order), and the arcs of
+    each segment (a CSR over segment ids: pointers, then arc positions).
 
-    Memoised on the graph for the last ``lengths`` and ``segments`` given (the same
-    arrays, or arrays equal to them, e.g. a model's km and segments asked again): a call
-    then costs one comparison of the arrays instead of gathering and checking every arc.
+    Memoised on the graph for the last ``lengths`` and ``segments`` given: a call with the
+    same read-only arrays (e.g. a model's cached ones) costs nothing, one with arrays equal
+    to them one comparison, instead of gathering and checking every arc again.
     """
     memo = graph.__dict__.get("_alternatives_measures")
     if (
@@ -226,22 +229,37 @@ def _arc_measures(
         and _same(memo[1], lengths)
         and _same(memo[2], segments)
     ):
-        return memo[3], memo[4]
+        return memo[3]
     arc_len, arc_seg = _gather_measures(graph, lengths, segments)
+    order = np.argsort(arc_seg, kind="stable")
+    seg_ptr = np.zeros(int(arc_seg.max(initial=-1)) + 2, dtype=np.int64)
+    np.cumsum(np.bincount(arc_seg, minlength=len(seg_ptr) - 1), out=seg_ptr[1:])
+    measures = (arc_len, arc_seg, seg_ptr, order)
     graph.__dict__["_alternatives_measures"] = (
         graph._edge,
-        None if lengths is None else np.array(lengths, copy=True),
-        None if segments is None else np.array(segments, copy=True),
-        arc_len,
-        arc_seg,
+        _kept(lengths),
+        _kept(segments),
+        measures,
     )
-    return arc_len, arc_seg
+    return measures
+
+
+def _kept(given: np.ndarray | None) -> np.ndarray | None:
+    """What the memo keeps of an input: a read-only array that owns its data as it is
+    (it cannot change), anything else as a copy."""
+    if given is None:
+        return None
+    if isinstance(given, np.ndarray) and not given.flags.writeable and given.base is None:
+        return given
+    return np.array(given, copy=True)
 
 
 def _same(kept: np.ndarray | None, given: np.ndarray | None) -> bool:
     """Whether ``given`` equals the kept copy (both None counts as equal)."""
     if kept is None or given is None:
         return kept is None and given is None
+    if given is kept:  # only read-only arrays are kept as they are
+        return True
     given = np.asarray(given)
     return bool(kept.dtype == given.dtype and np.array_equal(kept, given))
 
@@ -272,11 +290,14 @@ def _gather_measures(
     return arc_len, arc_seg
 
 
-def _overlap(cand: _Candidate, kept: _Candidate) -> float:
-    """Share of ``cand``'s length on segments that ``kept`` uses (1.0 for an empty path)."""
+def _overlap(cand: _Candidate, kept: _Candidate, mark: np.ndarray) -> float:
+    """Share of ``cand``'s length on segments that ``kept`` uses (1.0 for an empty path);
+    ``mark`` is an all-False scratch array over segment ids, left all-False."""
     if len(cand.segments) == 0:
         return 1.0
-    shared = np.isin(cand.segments, kept.segments)
+    mark[kept.segments] = True
+    shared = mark[cand.segments]
+    mark[kept.segments] = False
     total = float(cand.seg_lengths.sum())
     if total > 0:
         return float(cand.seg_lengths[shared].sum()) / total
@@ -311,7 +332,7 @@ class _PenalisedSearch:
         """Multiply the weight of the arcs at ``positions`` by ``factor`` (and re-customise
         the group arcs they belong to)."""
         self.w[positions] *= factor
-        pairs = np.unique(self.pair_of[positions])
+        pairs = distinct(self.pair_of[positions])
         pairs = pairs[pairs >= 0]
         if not len(pairs):
             return

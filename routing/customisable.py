@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from geodata.errors import InvalidInputError
+from routing._arrays import distinct
 from routing._native import load
 
 _kernel = load()
@@ -148,7 +149,7 @@ class CustomisableHierarchy:
         if len(arcs) and (arcs.min() < 0 or arcs.max() >= self._n_arcs):
             raise InvalidInputError(f"arc out of range 0..{self._n_arcs - 1}")
         metric.arc_weights[arcs] = self._checked(weights, len(arcs))
-        slots = np.unique(self._slot_of[arcs])
+        slots = distinct(self._slot_of[arcs])
         slots = slots[slots >= 0]  # loops have none
         if not len(slots):
             return
@@ -170,7 +171,7 @@ class CustomisableHierarchy:
             side_top,
             metric._base,
             metric.weights,
-            np.unique(self._slots[slots] // 2),
+            distinct(self._slots[slots] // 2),
         )
 
     def _checked(self, weights: np.ndarray, n: int) -> np.ndarray:
