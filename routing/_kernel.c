@@ -168,11 +168,15 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
             }
         }
     }
+    int64_t stopped_at = -1; /* a state popped but left unsettled by the stopping rule */
     while (settled >= 0 && heap.n) {
         HItem it = heap_pop(&heap);
         int64_t v = it.node;
         if (flag[v] & 1) continue;
-        if (n_sets && open_sets == 0 && it.key >= maxbest) break;
+        if (n_sets && open_sets == 0 && it.key >= maxbest) {
+            stopped_at = v;
+            break;
+        }
         flag[v] |= 1;
         settled++;
         double dv = d[v];
@@ -217,12 +221,22 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
             }
         }
     }
-    if (settled >= 0)
-        for (Py_ssize_t i = 0; i < n; i++)
-            if (!(flag[i] & 1)) {
-                d[i] = INFINITY;
-                pr[i] = -1;
+    /* only settled states keep their distance: a reached but unsettled state has its
+     * latest entry still in the heap (or is the one the stopping rule popped), so the
+     * heap, not the whole array, is what needs resetting */
+    if (settled >= 0) {
+        for (Py_ssize_t i = 0; i < heap.n; i++) {
+            int64_t v = heap.a[i].node;
+            if (!(flag[v] & 1)) {
+                d[v] = INFINITY;
+                pr[v] = -1;
             }
+        }
+        if (stopped_at >= 0 && !(flag[stopped_at] & 1)) {
+            d[stopped_at] = INFINITY;
+            pr[stopped_at] = -1;
+        }
+    }
     Py_END_ALLOW_THREADS;
     if (settled < 0) {
         PyErr_NoMemory();
