@@ -24,6 +24,7 @@ and of the customised metric, so each round only rescales a few entries.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -314,7 +315,6 @@ class _PenalisedSearch:
     ) -> None:
         self.graph = graph
         self.src, self.sc = src, sc
-        self.w = graph._w.copy()  # penalised weights, in the graph's arc (CSR) order
         self.tgt, self.tc = tgt, tc
         self.tg = graph._groups[tgt]
         _, order, starts, _, _, _, self.pair_of, _ = graph._group_structure
@@ -322,7 +322,25 @@ class _PenalisedSearch:
         self.pair_lo = starts
         self.pair_hi = np.append(starts[1:], len(order))
         self.hierarchy, metric = graph._group_metric
-        self.metric = self.hierarchy.copy(metric)
+        # the arrays of one call, kept per graph and thread for the next call: mapping
+        # fresh arrays of this size into memory costs more than a penalised round
+        local = graph.__dict__.setdefault("_alternatives_scratch", threading.local())
+        scratch = getattr(local, "arrays", None)
+        if scratch is None:
+            nc = len(graph._state)
+            bounds, potential = graph.potential_buffer()
+            scratch = local.arrays = (
+                graph._w.copy(),
+                self.hierarchy.copy(metric),
+                (np.empty(nc), np.empty(nc, dtype=np.int64)),
+                bounds,
+                potential,
+            )
+        else:
+            np.copyto(scratch[0], graph._w)
+            self.hierarchy.copy(metric, into=scratch[1])
+        # penalised weights in the graph's arc (CSR) order, and their metric
+        self.w, self.metric, self.out, self.bounds, self.potential = scratch
 
     def penalised(self, positions: np.ndarray) -> float:
         """Current (penalised) weight of the given arcs, summed."""
@@ -354,9 +372,15 @@ class _PenalisedSearch:
         g = self.graph
         # A* potential: the exact distance to a target on the graph of groups of the
         # current (penalised) weights
-        h = g.bounds_potential(self.hierarchy.distances_to(self.metric, self.tg, tc))
+        self.hierarchy.distances_to(self.metric, self.tg, tc, out=self.bounds)
         dist, pred = g.search(
-            self.src, self.sc, [(tgt, tc)], limit=limit, heuristic=h, weights=self.w
+            self.src,
+            self.sc,
+            [(tgt, tc)],
+            limit=limit,
+            heuristic=self.potential,
+            weights=self.w,
+            out=self.out,
         )
         pos = g._pos[tgt]
         total = np.full(len(tgt), np.inf)

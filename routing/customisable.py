@@ -21,6 +21,7 @@ targets, its A* potential, without a search over the graph of groups.
 from __future__ import annotations
 
 import logging
+import threading
 from functools import cached_property
 
 import numpy as np
@@ -90,6 +91,7 @@ class CustomisableHierarchy:
             raise InvalidInputError(f"arc end out of range 0..{n - 1}")
         self.n_nodes = n
         self._n_arcs = len(tail)
+        self._local = threading.local()
         proper = tail != head
         lo = np.minimum(tail, head)[proper]
         hi = np.maximum(tail, head)[proper]
@@ -137,9 +139,25 @@ class CustomisableHierarchy:
         _kernel.cch_customise(self.triangles, out)
         return Metric(w, base, out)
 
-    def copy(self, metric: Metric) -> Metric:
-        """An independent copy of ``metric`` (to :meth:`update` without changing it)."""
-        return Metric(metric.arc_weights.copy(), metric._base.copy(), metric.weights.copy())
+    def __getstate__(self) -> dict[str, object]:
+        # the per-thread scratch arrays are not pickled, made anew where needed
+        state = self.__dict__.copy()
+        state.pop("_local")
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def copy(self, metric: Metric, into: Metric | None = None) -> Metric:
+        """An independent copy of ``metric`` (to :meth:`update` without changing it),
+        written into the arrays of ``into`` (a metric of this hierarchy) if given."""
+        if into is None:
+            return Metric(metric.arc_weights.copy(), metric._base.copy(), metric.weights.copy())
+        np.copyto(into.arc_weights, metric.arc_weights)
+        np.copyto(into._base, metric._base)
+        np.copyto(into.weights, metric.weights)
+        return into
 
     def update(self, metric: Metric, arcs: np.ndarray, weights: np.ndarray) -> None:
         """Give ``arcs`` (indices of the arcs given at construction) new ``weights``, in
@@ -204,11 +222,16 @@ class CustomisableHierarchy:
         return lower, top_ptr, top_ab, _indptr(low, e), np.ascontiguousarray(top[by_low])
 
     def distances_to(
-        self, metric: Metric, targets: np.ndarray, target_costs: np.ndarray
+        self,
+        metric: Metric,
+        targets: np.ndarray,
+        target_costs: np.ndarray,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """The exact distance of every node to the nearest of ``targets`` (its cost
-        ``target_costs`` added) under ``metric``; ``inf`` where none is reachable."""
-        return self._phast(metric, True, targets, target_costs)
+        ``target_costs`` added) under ``metric``; ``inf`` where none is reachable.
+        Written into ``out`` (float64, one per node) if given."""
+        return self._phast(metric, True, targets, target_costs, out)
 
     def distances_from(
         self, metric: Metric, sources: np.ndarray, source_costs: np.ndarray
@@ -217,14 +240,27 @@ class CustomisableHierarchy:
         ``source_costs`` added) under ``metric``; ``inf`` where none reaches it."""
         return self._phast(metric, False, sources, source_costs)
 
-    def _phast(self, metric: Metric, to: bool, nodes: np.ndarray, costs: np.ndarray) -> np.ndarray:
+    def _phast(
+        self,
+        metric: Metric,
+        to: bool,
+        nodes: np.ndarray,
+        costs: np.ndarray,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         nodes = np.asarray(nodes, dtype=np.int64).reshape(-1)
         costs = np.asarray(costs, dtype=np.float64).reshape(-1)
         if nodes.shape != costs.shape:
             raise InvalidInputError("one cost is needed per node")
         if len(nodes) and (nodes.min() < 0 or nodes.max() >= self.n_nodes):
             raise InvalidInputError(f"node out of range 0..{self.n_nodes - 1}")
-        dist = np.empty(self.n_nodes)
+        if out is not None and (out.shape != (self.n_nodes,) or out.dtype != np.float64):
+            raise InvalidInputError(f"out must be a float64 array of {self.n_nodes}")
+        # rank-order distances in a per-thread array: a fresh one costs more to map into
+        # memory than the sweep takes
+        dist = getattr(self._local, "dist", None)
+        if dist is None:
+            dist = self._local.dist = np.empty(self.n_nodes)
         _kernel.cch_query(
             self.up_ptr,
             self.up_head,
@@ -235,7 +271,9 @@ class CustomisableHierarchy:
             costs,
             dist,
         )
-        return dist[self.rank]
+        if out is None:
+            return dist[self.rank]
+        return np.take(dist, self.rank, out=out)
 
 
 def _fill_reducing_rank(n: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

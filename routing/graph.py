@@ -221,6 +221,7 @@ class CostedGraph:
         heuristic: tuple[Any, ...] | None = None,
         weights: np.ndarray | None = None,
         prune: bool = False,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """One compiled search in compact numbering.
 
@@ -231,7 +232,10 @@ class CostedGraph:
         only).  ``weights`` replaces the arc weights (same positions), e.g. penalised ones.
         With ``prune`` (and a heuristic) a state is left out when its distance plus its
         potential exceeds ``limit`` (no path within ``limit`` passes it), not only its
-        distance.
+        distance.  ``out`` = ``(dist, pred)`` are arrays to write the result into (float64
+        and int64, one per compact node), e.g. the same ones for every round of a caller
+        that searches repeatedly: fresh arrays of this size cost more to map into memory
+        than a short search takes.
         """
         pos = self._pos
         s = pos[sources]
@@ -250,8 +254,7 @@ class CostedGraph:
         tcost = np.concatenate(tc) if tc else np.empty(0)
         tset = np.concatenate(ts) if ts else np.empty(0, np.int64)
         nc = len(self._state)
-        dist = np.empty(nc)
-        pred = np.empty(nc, dtype=np.int64)
+        dist, pred = (np.empty(nc), np.empty(nc, dtype=np.int64)) if out is None else out
         best = np.empty(len(target_sets), dtype=np.int64)
         _kernel.dijkstra(
             self._cptr,
@@ -387,6 +390,7 @@ class CostedGraph:
             "_group_graphs",
             "_landmarks",
             "_group_metric",
+            "_alternatives_scratch",
             "_group_of_compact",
             "hierarchy",
             "_trees",
@@ -501,11 +505,27 @@ class CostedGraph:
         bounds = np.asarray(bounds, dtype=np.float64)
         if bounds.shape != (n_g,):
             raise InvalidInputError(f"bounds must give one value per group ({n_g})")
+        fill, potential = self.potential_buffer()
+        fill[:] = bounds
+        return potential
+
+    def potential_buffer(self) -> tuple[np.ndarray, tuple[Any, ...]]:
+        """A fresh array of one bound per group and the potential of
+        :meth:`bounds_potential` that reads it: fill the array (in place) before each
+        search, e.g. with new bounds every round, without building a new potential."""
+        n_g = self._group_graphs[0]
         # kernel form (one pseudo landmark): the bound is lb[group] - lb[dummy] with
         # lb[dummy] = 0, and lf = inf everywhere switches the other term off
-        lb = np.append(bounds, 0.0).reshape(-1, 1)
-        lf = np.full((n_g + 1, 1), np.inf)
-        return (self._group_of_compact, lf, lb, np.array([n_g], np.int64), np.zeros(1), 1)
+        lb = np.zeros((n_g + 1, 1))
+        lf = self._no_forward_bound
+        return lb[:n_g, 0], (self._group_of_compact, lf, lb, np.array([n_g], np.int64), _ZERO, 1)
+
+    @cached_property
+    def _no_forward_bound(self) -> np.ndarray:
+        """The landmark column that switches the forward term of a potential off."""
+        lf = np.full((self._group_graphs[0] + 1, 1), np.inf)
+        lf.flags.writeable = False
+        return lf
 
     def prepare(self) -> CostedGraph:
         """Build now what searches otherwise build on first use and share between copies
@@ -777,6 +797,8 @@ N_LANDMARKS = 8
 TREE_CACHE = 8
 _TREES_LOCK = threading.Lock()
 _NO_INT = np.empty(0, np.int64)
+_ZERO = np.zeros(1)
+_ZERO.flags.writeable = False
 
 
 def _indptr(rows: np.ndarray, n: int) -> np.ndarray:

@@ -168,3 +168,16 @@ def test_real_network(operational_graph) -> None:
     h.update(metric, arcs, w[arcs])
     _close(h.distances_to(metric, nodes, costs), _multi_source(_csr(n, gb, ga, w), nodes, costs))
     assert h.n_edges < 4 * len(w)  # a fill-reducing order: the supergraph stays sparse
+
+
+def test_distances_into_a_given_array() -> None:
+    tail, head = np.array([0, 1, 2]), np.array([1, 2, 0])
+    h = CustomisableHierarchy(3, tail, head)
+    metric = h.customise(np.array([1.0, 2.0, 4.0]))
+    out = np.full(3, -1.0)
+    got = h.distances_to(metric, np.array([0]), np.zeros(1), out=out)
+    assert got is out
+    assert out.tolist() == h.distances_to(metric, np.array([0]), np.zeros(1)).tolist()
+    assert out.tolist() == [0.0, 6.0, 4.0]
+    with pytest.raises(InvalidInputError, match="float64 array of 3"):
+        h.distances_to(metric, np.array([0]), np.zeros(1), out=np.empty(2))
