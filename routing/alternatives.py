@@ -327,12 +327,11 @@ class _PenalisedSearch:
         local = graph.__dict__.setdefault("_alternatives_scratch", threading.local())
         scratch = getattr(local, "arrays", None)
         if scratch is None:
-            nc = len(graph._state)
             bounds, potential = graph.potential_buffer()
             scratch = local.arrays = (
                 graph._w.copy(),
                 self.hierarchy.copy(metric),
-                (np.empty(nc), np.empty(nc, dtype=np.int64)),
+                graph._scratch(),
                 bounds,
                 potential,
             )

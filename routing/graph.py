@@ -275,6 +275,20 @@ class CostedGraph:
         )
         return dist, pred
 
+    def __getstate__(self) -> dict[str, Any]:
+        # per-thread scratch arrays are not pickled (made anew where needed)
+        return {k: v for k, v in self.__dict__.items() if k not in _SCRATCH}
+
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's output arrays for :meth:`search`, for callers that read a path off
+        the result before searching again (see ``out`` there)."""
+        local = self.__dict__.setdefault("_search_scratch", threading.local())
+        out = getattr(local, "out", None)
+        if out is None:
+            nc = len(self._state)
+            out = local.out = (np.empty(nc), np.empty(nc, dtype=np.int64))
+        return out
+
     def contract(self) -> Hierarchy:
         """Build the contraction hierarchy of the graph's weights (once; later calls return
         it).  From then on :func:`best_path`, :func:`best_paths`, :func:`shortest_path` and
@@ -390,7 +404,7 @@ class CostedGraph:
             "_group_graphs",
             "_landmarks",
             "_group_metric",
-            "_alternatives_scratch",
+            *_SCRATCH,
             "_group_of_compact",
             "hierarchy",
             "_trees",
@@ -572,7 +586,9 @@ class CostedGraph:
             sc = _costs(c, src, "source")
             row = _trivial(sets, src, sc, self)
             if len(src) and live:
-                dist, pred = self.search(src, sc, [sets[j] for j in live], heuristic=h)
+                dist, pred = self.search(
+                    src, sc, [sets[j] for j in live], heuristic=h, out=self._scratch()
+                )
                 for j in live:
                     tgt, tc = sets[j]
                     found = _pick(self, dist, pred, tgt, tc)
@@ -622,7 +638,13 @@ class CostedGraph:
         found = None
         if len(src) and len(tgt):
             dist, pred = self.search(
-                src, sc, [(tgt, tc)], limit=limit, heuristic=potential, prune=True
+                src,
+                sc,
+                [(tgt, tc)],
+                limit=limit,
+                heuristic=potential,
+                prune=True,
+                out=self._scratch(),
             )
             found = _pick(self, dist, pred, tgt, tc)
         if (
@@ -799,6 +821,8 @@ _TREES_LOCK = threading.Lock()
 _NO_INT = np.empty(0, np.int64)
 _ZERO = np.zeros(1)
 _ZERO.flags.writeable = False
+#: Per-thread scratch arrays a graph keeps in its ``__dict__`` (not pickled, not copied).
+_SCRATCH = ("_search_scratch", "_alternatives_scratch")
 
 
 def _indptr(rows: np.ndarray, n: int) -> np.ndarray:
@@ -944,7 +968,7 @@ def best_path(
         found = graph.hierarchy_path(src, sc, tgt, tc)
     else:
         h = graph.heuristic(tgt, tc)
-        dist, pred = graph.search(src, sc, [(tgt, tc)], heuristic=h)
+        dist, pred = graph.search(src, sc, [(tgt, tc)], heuristic=h, out=graph._scratch())
         found = _pick(graph, dist, pred, tgt, tc)
     if found is not None and (path is None or found.cost < path.cost):
         path = found
@@ -978,7 +1002,7 @@ def best_paths(
     if not live:
         return out
     if not graph.contracted:
-        dist, pred = graph.search(src, sc, live)
+        dist, pred = graph.search(src, sc, live, out=graph._scratch())
     for i, (tgt, tc) in enumerate(sets):
         if not len(tgt):
             continue

@@ -305,3 +305,17 @@ def test_threads_sharing_a_graph_get_the_sequential_answers() -> None:
     with ThreadPoolExecutor(4) as pool:
         concurrent = list(pool.map(run, jobs * 3))
     assert concurrent == sequential * 3
+
+
+def test_a_graph_that_has_searched_pickles_and_answers_alike() -> None:
+    """Per-thread scratch arrays stay behind; the customisable hierarchy travels along."""
+    import pickle
+
+    g, _ = _ladder()
+    first = alternatives(g, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2)
+    best_path(g, [0], [0.0], [7], [0.0])
+    back = pickle.loads(pickle.dumps(g))
+    assert "_search_scratch" not in back.__dict__
+    assert "_group_hierarchy" in back.__dict__
+    again = alternatives(back, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2)
+    assert [p.edges for p in again] == [p.edges for p in first]
