@@ -62,6 +62,7 @@ typedef struct {
 typedef struct {
     HItem *a;
     Py_ssize_t n, cap;
+    int borrowed; /* a is the caller's buffer: never reallocated or freed here */
 } Heap;
 
 static inline int h_less(const HItem *x, const HItem *y) {
@@ -71,10 +72,16 @@ static inline int h_less(const HItem *x, const HItem *y) {
 static inline int heap_push(Heap *h, double key, int64_t hops, int64_t node) {
     if (h->n == h->cap) {
         Py_ssize_t cap = h->cap ? 2 * h->cap : 1024;
-        HItem *a = realloc(h->a, (size_t)cap * sizeof(HItem));
+        HItem *a;
+        if (h->borrowed) { /* outgrown the caller's buffer: continue in our own */
+            a = malloc((size_t)cap * sizeof(HItem));
+            if (a && h->n) memcpy(a, h->a, (size_t)h->n * sizeof(HItem));
+        } else
+            a = realloc(h->a, (size_t)cap * sizeof(HItem));
         if (!a) return -1;
         h->a = a;
         h->cap = cap;
+        h->borrowed = 0;
     }
     HItem it = {key, hops, node};
     Py_ssize_t i = h->n++;

@@ -76,12 +76,18 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
     /* prune_f: with a heuristic, leave out states whose key (distance + potential) exceeds
      * limit; the potential is a lower bound, so no path within limit passes them */
     int prune_f = 0;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO|p", &o_indptr, &o_head, &o_w, &o_src, &o_sc,
+    /* ws: None or the caller's scratch (hop counts int64[n], flags uint8[n + 1], heap
+     * bytes), reused from search to search: fresh memory of that size costs more to map
+     * than a short search takes */
+    PyObject *o_ws = Py_None;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO|pO", &o_indptr, &o_head, &o_w, &o_src, &o_sc,
                           &o_tgt, &o_tc, &o_tset, &n_sets, &limit, &o_heur, &o_dist, &o_pred,
-                          &o_best, &prune_f))
+                          &o_best, &prune_f, &o_ws))
         return NULL;
     Buf indptr = {0}, head = {0}, w = {0}, src = {0}, sc = {0}, tgt = {0}, tc = {0}, tset = {0},
-        nodeof = {0}, lf = {0}, lb = {0}, tg = {0}, tgc = {0}, dist = {0}, pred = {0}, best = {0};
+        nodeof = {0}, lf = {0}, lb = {0}, tg = {0}, tgc = {0}, dist = {0}, pred = {0}, best = {0},
+        whop = {0}, wflag = {0}, wheap = {0};
+    int use_ws = o_ws != Py_None;
     PyObject *ret = NULL;
     unsigned char *flag = NULL;
     int64_t *hop = NULL;
@@ -129,8 +135,26 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         goto done;
     }
     /* flag bit 1: settled, bit 2: a target */
-    flag = calloc((size_t)n + 1, 1);
-    hop = malloc(((size_t)n + 1) * sizeof(int64_t));
+    if (use_ws) {
+        PyObject *a, *b, *c;
+        if (!PyTuple_Check(o_ws) || !PyArg_ParseTuple(o_ws, "OOO", &a, &b, &c) ||
+            get_buf(a, &whop, "i", 8, 1, "ws hop") || get_buf(b, &wflag, "b", 1, 1, "ws flag") ||
+            get_buf(c, &wheap, "b", 1, 1, "ws heap"))
+            goto done;
+        if (LEN(whop, 8) < n || LEN(wflag, 1) < n + 1) {
+            PyErr_SetString(PyExc_ValueError, "dijkstra: workspace too small");
+            goto done;
+        }
+        hop = whop.view.buf;
+        flag = wflag.view.buf;
+        memset(flag, 0, (size_t)n + 1);
+        heap.a = wheap.view.buf;
+        heap.cap = LEN(wheap, 1) / (Py_ssize_t)sizeof(HItem);
+        heap.borrowed = 1;
+    } else {
+        flag = calloc((size_t)n + 1, 1);
+        hop = malloc(((size_t)n + 1) * sizeof(int64_t));
+    }
     setbest = malloc(((size_t)n_sets + 1) * sizeof(double));
     if (!flag || !hop || !setbest) {
         PyErr_NoMemory();
@@ -244,12 +268,15 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
     }
     ret = PyLong_FromSsize_t(settled);
 done:
-    free(flag);
-    free(hop);
+    if (!use_ws) {
+        free(flag);
+        free(hop);
+    }
     free(setbest);
-    free(heap.a);
+    if (!heap.borrowed) free(heap.a);
     rel(&indptr), rel(&head), rel(&w), rel(&src), rel(&sc), rel(&tgt), rel(&tc), rel(&tset);
     rel(&nodeof), rel(&lf), rel(&lb), rel(&tg), rel(&tgc), rel(&dist), rel(&pred), rel(&best);
+    rel(&whop), rel(&wflag), rel(&wheap);
     return ret;
 }
 
@@ -575,7 +602,8 @@ done:
 static PyMethodDef methods[] = {
     {"dijkstra", k_dijkstra, METH_VARARGS,
      "dijkstra(indptr, head, w, src, sc, tgt, tc, tset, n_sets, limit, heur, dist, pred, best"
-     "[, prune]) -> settled; heur is None or (node_of, lf, lb, target_groups, exit_costs, L)"},
+     "[, prune, ws]) -> settled; heur is None or (node_of, lf, lb, target_groups, exit_costs, L);"
+     " ws is None or (hop, flag, heap) scratch arrays"},
     {"trace", k_trace, METH_VARARGS, "trace(pred, tail, v) -> list of arc positions"},
     {"walk", k_walk, METH_VARARGS,
      "walk(pred, next_of, v) -> positions in walk order, as int64 bytes"},

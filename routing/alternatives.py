@@ -24,14 +24,15 @@ and of the customised metric, so each round only rescales a few entries.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from geodata.errors import InvalidInputError, NoRouteError
 from routing._arrays import distinct
+from routing._scratch import Lender
 from routing.graph import CostedGraph, Path
 
 __all__ = ["MAX_ALTERNATIVES", "alternatives"]
@@ -146,49 +147,57 @@ def alternatives(
     tgt, tc = _ends(targets, target_costs, n, "target")
     arc_len, arc_seg, seg_ptr, seg_arcs = _arc_measures(graph, lengths, segments)
 
-    search = _PenalisedSearch(graph, src, sc, tgt, tc)
-    accepted: list[_Candidate] = []
-    seen: list[_Candidate] = []
-    seg_mark = np.zeros(len(seg_ptr) - 1, dtype=bool)
-    for it in range(int(max_iter)):
-        limit = np.inf
-        if seen:
-            bound = min(search.penalised(c.positions) + c.source_cost + c.target_cost for c in seen)
-            limit = (bound - float(tc.min())) * (1 + 1e-9) + 1e-9
-        cand = search.run(tgt, tc, limit, arc_len, arc_seg)
-        if cand is None:  # cannot happen after the first round, but never loop on it
+    # the penalised copies of one call are lent by the graph and taken back for the next
+    # call (see routing._scratch)
+    lender = graph.__dict__.setdefault("_alternatives_scratch", Lender())
+    with lender.lend(lambda: _PenalisedSearch.scratch(graph)) as scratch:
+        search = _PenalisedSearch(graph, src, sc, tgt, tc, scratch)
+        accepted: list[_Candidate] = []
+        seen: list[_Candidate] = []
+        seg_mark = np.zeros(len(seg_ptr) - 1, dtype=bool)
+        for it in range(int(max_iter)):
+            limit = np.inf
+            if seen:
+                bound = min(
+                    search.penalised(c.positions) + c.source_cost + c.target_cost for c in seen
+                )
+                limit = (bound - float(tc.min())) * (1 + 1e-9) + 1e-9
+            cand = search.run(tgt, tc, limit, arc_len, arc_seg)
+            if cand is None:  # cannot happen after the first round, but never loop on it
+                if not accepted:
+                    raise NoRouteError("no path between the given nodes")
+                break
+            seen.append(cand)
             if not accepted:
-                raise NoRouteError("no path between the given nodes")
-            break
-        seen.append(cand)
-        if not accepted:
-            accepted.append(cand)
-            logger.debug(
-                "alternatives: optimum cost %.6g, %d arcs", cand.path.cost, len(cand.positions)
-            )
-        else:
-            worst = max(_overlap(cand, a, seg_mark) for a in accepted)
-            cap = np.inf if max_stretch is None else max_stretch * accepted[0].path.cost
-            too_long = cand.path.cost > cap * (1 + 1e-12)
-            repeat = any(np.array_equal(cand.positions, a.positions) for a in accepted)
-            ok = worst <= max_overlap + 1e-12 and not (too_long or repeat)
-            logger.debug(
-                "alternatives: round %d cost %.6g overlap %.3f %s",
-                it,
-                cand.path.cost,
-                worst,
-                "accepted" if ok else "rejected",
-            )
-            if ok:
                 accepted.append(cand)
-        if len(accepted) >= k or len(cand.positions) == 0:
-            break
-        # penalise every arc of every segment the candidate used
-        used = distinct(cand.segments)
-        lo, size = seg_ptr[used], seg_ptr[used + 1] - seg_ptr[used]
-        first = np.cumsum(size) - size
-        search.scale(seg_arcs[np.repeat(lo - first, size) + np.arange(int(size.sum()))], penalty)
-    logger.info("alternatives: %d of %d found in %d searches", len(accepted), k, len(seen))
+                logger.debug(
+                    "alternatives: optimum cost %.6g, %d arcs", cand.path.cost, len(cand.positions)
+                )
+            else:
+                worst = max(_overlap(cand, a, seg_mark) for a in accepted)
+                cap = np.inf if max_stretch is None else max_stretch * accepted[0].path.cost
+                too_long = cand.path.cost > cap * (1 + 1e-12)
+                repeat = any(np.array_equal(cand.positions, a.positions) for a in accepted)
+                ok = worst <= max_overlap + 1e-12 and not (too_long or repeat)
+                logger.debug(
+                    "alternatives: round %d cost %.6g overlap %.3f %s",
+                    it,
+                    cand.path.cost,
+                    worst,
+                    "accepted" if ok else "rejected",
+                )
+                if ok:
+                    accepted.append(cand)
+            if len(accepted) >= k or len(cand.positions) == 0:
+                break
+            # penalise every arc of every segment the candidate used
+            used = distinct(cand.segments)
+            lo, size = seg_ptr[used], seg_ptr[used + 1] - seg_ptr[used]
+            first = np.cumsum(size) - size
+            search.scale(
+                seg_arcs[np.repeat(lo - first, size) + np.arange(int(size.sum()))], penalty
+            )
+        logger.info("alternatives: %d of %d found in %d searches", len(accepted), k, len(seen))
     rest = sorted(accepted[1:], key=lambda c: c.path.cost)
     return [accepted[0].path] + [c.path for c in rest]
 
@@ -311,7 +320,13 @@ class _PenalisedSearch:
     penalised arc between its two groups)."""
 
     def __init__(
-        self, graph: CostedGraph, src: np.ndarray, sc: np.ndarray, tgt: np.ndarray, tc: np.ndarray
+        self,
+        graph: CostedGraph,
+        src: np.ndarray,
+        sc: np.ndarray,
+        tgt: np.ndarray,
+        tc: np.ndarray,
+        scratch: tuple[Any, ...],
     ) -> None:
         self.graph = graph
         self.src, self.sc = src, sc
@@ -322,24 +337,16 @@ class _PenalisedSearch:
         self.pair_lo = starts
         self.pair_hi = np.append(starts[1:], len(order))
         self.hierarchy, metric = graph._group_metric
-        # the arrays of one call, kept per graph and thread for the next call: mapping
-        # fresh arrays of this size into memory costs more than a penalised round
-        local = graph.__dict__.setdefault("_alternatives_scratch", threading.local())
-        scratch = getattr(local, "arrays", None)
-        if scratch is None:
-            bounds, potential = graph.potential_buffer()
-            scratch = local.arrays = (
-                graph._w.copy(),
-                self.hierarchy.copy(metric),
-                graph._scratch(),
-                bounds,
-                potential,
-            )
-        else:
-            np.copyto(scratch[0], graph._w)
-            self.hierarchy.copy(metric, into=scratch[1])
-        # penalised weights in the graph's arc (CSR) order, and their metric
-        self.w, self.metric, self.out, self.bounds, self.potential = scratch
+        w, self.metric, self.bounds, self.potential = scratch
+        np.copyto(w, graph._w)
+        self.hierarchy.copy(metric, into=self.metric)
+        self.w = w  # penalised weights, in the graph's arc (CSR) order
+
+    @staticmethod
+    def scratch(graph: CostedGraph) -> tuple[Any, ...]:
+        """New arrays for a search on ``graph``: arc weights, group metric and potential."""
+        hierarchy, metric = graph._group_metric
+        return (graph._w.copy(), hierarchy.copy(metric), *graph.potential_buffer())
 
     def penalised(self, positions: np.ndarray) -> float:
         """Current (penalised) weight of the given arcs, summed."""
@@ -372,27 +379,28 @@ class _PenalisedSearch:
         # A* potential: the exact distance to a target on the graph of groups of the
         # current (penalised) weights
         self.hierarchy.distances_to(self.metric, self.tg, tc, out=self.bounds)
-        dist, pred = g.search(
-            self.src,
-            self.sc,
-            [(tgt, tc)],
-            limit=limit,
-            heuristic=self.potential,
-            weights=self.w,
-            out=self.out,
-        )
-        pos = g._pos[tgt]
-        total = np.full(len(tgt), np.inf)
-        ok = pos >= 0
-        total[ok] = dist[pos[ok]] + tc[ok]
-        for i in np.flatnonzero(~ok).tolist():  # a node without arcs: only if it is a source
-            at = self.src == tgt[i]
-            if at.any():
-                total[i] = float(self.sc[at].min()) + float(tc[i])
-        if not np.isfinite(total).any():
-            return None
-        j = int(np.argmin(total))
-        nodes, arcs = g.trace(pred, int(tgt[j]))
+        with g._output() as out:
+            dist, pred = g.search(
+                self.src,
+                self.sc,
+                [(tgt, tc)],
+                limit=limit,
+                heuristic=self.potential,
+                weights=self.w,
+                out=out,
+            )
+            pos = g._pos[tgt]
+            total = np.full(len(tgt), np.inf)
+            ok = pos >= 0
+            total[ok] = dist[pos[ok]] + tc[ok]
+            for i in np.flatnonzero(~ok).tolist():  # no arcs: only if it is a source
+                at = self.src == tgt[i]
+                if at.any():
+                    total[i] = float(self.sc[at].min()) + float(tc[i])
+            if not np.isfinite(total).any():
+                return None
+            j = int(np.argmin(total))
+            nodes, arcs = g.trace(pred, int(tgt[j]))
         positions = np.asarray(arcs, dtype=np.int64)
         first = nodes[0]
         source_cost = float(self.sc[self.src == first].min())

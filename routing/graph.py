@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -32,6 +33,7 @@ import numpy as np
 
 from geodata.errors import InvalidInputError, NoRouteError
 from routing._native import load
+from routing._scratch import Lender, kernel_scratch
 from routing.customisable import CustomisableHierarchy, Metric
 from routing.hierarchy import Hierarchy
 
@@ -256,38 +258,37 @@ class CostedGraph:
         nc = len(self._state)
         dist, pred = (np.empty(nc), np.empty(nc, dtype=np.int64)) if out is None else out
         best = np.empty(len(target_sets), dtype=np.int64)
-        _kernel.dijkstra(
-            self._cptr,
-            self._head,
-            self._w if weights is None else weights,
-            s.astype(np.int64),
-            sc,
-            tgt,
-            tcost,
-            tset,
-            len(target_sets),
-            float(limit),
-            heuristic,
-            dist,
-            pred,
-            best,
-            prune,
-        )
+        with kernel_scratch(nc, len(self._head)) as ws:
+            _kernel.dijkstra(
+                self._cptr,
+                self._head,
+                self._w if weights is None else weights,
+                s.astype(np.int64),
+                sc,
+                tgt,
+                tcost,
+                tset,
+                len(target_sets),
+                float(limit),
+                heuristic,
+                dist,
+                pred,
+                best,
+                prune,
+                ws,
+            )
         return dist, pred
 
     def __getstate__(self) -> dict[str, Any]:
         # per-thread scratch arrays are not pickled (made anew where needed)
         return {k: v for k, v in self.__dict__.items() if k not in _SCRATCH}
 
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
-        """This thread's output arrays for :meth:`search`, for callers that read a path off
-        the result before searching again (see ``out`` there)."""
-        local = self.__dict__.setdefault("_search_scratch", threading.local())
-        out = getattr(local, "out", None)
-        if out is None:
-            nc = len(self._state)
-            out = local.out = (np.empty(nc), np.empty(nc, dtype=np.int64))
-        return out
+    def _output(self) -> AbstractContextManager[tuple[np.ndarray, np.ndarray]]:
+        """Output arrays for :meth:`search` lent for a ``with`` block, for callers that read
+        a path off the result before searching again (see ``out`` there)."""
+        nc = len(self._state)
+        lender = self.__dict__.setdefault("_search_scratch", Lender())
+        return lender.lend(lambda: (np.empty(nc), np.empty(nc, dtype=np.int64)))
 
     def contract(self) -> Hierarchy:
         """Build the contraction hierarchy of the graph's weights (once; later calls return
@@ -586,14 +587,15 @@ class CostedGraph:
             sc = _costs(c, src, "source")
             row = _trivial(sets, src, sc, self)
             if len(src) and live:
-                dist, pred = self.search(
-                    src, sc, [sets[j] for j in live], heuristic=h, out=self._scratch()
-                )
-                for j in live:
-                    tgt, tc = sets[j]
-                    found = _pick(self, dist, pred, tgt, tc)
-                    if found is not None and (row[j] is None or found.cost < row[j].cost):
-                        row[j] = found
+                with self._output() as arrays:
+                    dist, pred = self.search(
+                        src, sc, [sets[j] for j in live], heuristic=h, out=arrays
+                    )
+                    for j in live:
+                        tgt, tc = sets[j]
+                        found = _pick(self, dist, pred, tgt, tc)
+                        if found is not None and (row[j] is None or found.cost < row[j].cost):
+                            row[j] = found
             out.append(row)
         return out
 
@@ -637,16 +639,11 @@ class CostedGraph:
             limit = min(limit, trivial.cost)
         found = None
         if len(src) and len(tgt):
-            dist, pred = self.search(
-                src,
-                sc,
-                [(tgt, tc)],
-                limit=limit,
-                heuristic=potential,
-                prune=True,
-                out=self._scratch(),
-            )
-            found = _pick(self, dist, pred, tgt, tc)
+            with self._output() as out:
+                dist, pred = self.search(
+                    src, sc, [(tgt, tc)], limit=limit, heuristic=potential, prune=True, out=out
+                )
+                found = _pick(self, dist, pred, tgt, tc)
         if (
             found is not None
             and found.cost <= limit
@@ -843,22 +840,25 @@ def _one_to_all(csr: tuple[np.ndarray, ...], source: int) -> np.ndarray:
     n = len(indptr) - 1
     dist = np.empty(n)
     pred = np.empty(n, dtype=np.int64)
-    _kernel.dijkstra(
-        indptr,
-        head,
-        w,
-        np.array([source], dtype=np.int64),
-        np.zeros(1),
-        _NO_INT,
-        np.empty(0),
-        _NO_INT,
-        0,
-        np.inf,
-        None,
-        dist,
-        pred,
-        _NO_INT,
-    )
+    with kernel_scratch(n, len(head)) as ws:
+        _kernel.dijkstra(
+            indptr,
+            head,
+            w,
+            np.array([source], dtype=np.int64),
+            np.zeros(1),
+            _NO_INT,
+            np.empty(0),
+            _NO_INT,
+            0,
+            np.inf,
+            None,
+            dist,
+            pred,
+            _NO_INT,
+            False,
+            ws,
+        )
     return dist
 
 
@@ -883,22 +883,25 @@ def multi_source(
     n = len(indptr) - 1
     dist = np.empty(n)
     pred = np.empty(n, dtype=np.int64)
-    _kernel.dijkstra(
-        indptr,
-        head,
-        w,
-        np.ascontiguousarray(sources, dtype=np.int64),
-        np.ascontiguousarray(costs, dtype=np.float64),
-        _NO_INT,
-        np.empty(0),
-        _NO_INT,
-        0,
-        float(limit),
-        None,
-        dist,
-        pred,
-        _NO_INT,
-    )
+    with kernel_scratch(n, len(head)) as ws:
+        _kernel.dijkstra(
+            indptr,
+            head,
+            w,
+            np.ascontiguousarray(sources, dtype=np.int64),
+            np.ascontiguousarray(costs, dtype=np.float64),
+            _NO_INT,
+            np.empty(0),
+            _NO_INT,
+            0,
+            float(limit),
+            None,
+            dist,
+            pred,
+            _NO_INT,
+            False,
+            ws,
+        )
     return dist, pred
 
 
@@ -968,8 +971,9 @@ def best_path(
         found = graph.hierarchy_path(src, sc, tgt, tc)
     else:
         h = graph.heuristic(tgt, tc)
-        dist, pred = graph.search(src, sc, [(tgt, tc)], heuristic=h, out=graph._scratch())
-        found = _pick(graph, dist, pred, tgt, tc)
+        with graph._output() as out:
+            dist, pred = graph.search(src, sc, [(tgt, tc)], heuristic=h, out=out)
+            found = _pick(graph, dist, pred, tgt, tc)
     if found is not None and (path is None or found.cost < path.cost):
         path = found
     if path is None:
@@ -1001,17 +1005,15 @@ def best_paths(
     live = [(t, c) for t, c in sets if len(t)]
     if not live:
         return out
-    if not graph.contracted:
-        dist, pred = graph.search(src, sc, live, out=graph._scratch())
-    for i, (tgt, tc) in enumerate(sets):
-        if not len(tgt):
-            continue
-        if graph.contracted:
-            found = graph.hierarchy_path(src, sc, tgt, tc)
-        else:
-            found = _pick(graph, dist, pred, tgt, tc)
-        if found is not None and (out[i] is None or found.cost < out[i].cost):
-            out[i] = found
+    if graph.contracted:
+        found = [graph.hierarchy_path(src, sc, t, c) if len(t) else None for t, c in sets]
+    else:
+        with graph._output() as arrays:
+            dist, pred = graph.search(src, sc, live, out=arrays)
+            found = [_pick(graph, dist, pred, t, c) if len(t) else None for t, c in sets]
+    for i, f in enumerate(found):
+        if f is not None and (out[i] is None or f.cost < out[i].cost):
+            out[i] = f
     return out
 
 
