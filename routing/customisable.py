@@ -21,7 +21,6 @@ targets, its A* potential, without a search over the graph of groups.
 from __future__ import annotations
 
 import logging
-import threading
 from functools import cached_property
 
 import numpy as np
@@ -31,6 +30,7 @@ from scipy.sparse.linalg import splu
 from geodata.errors import InvalidInputError
 from routing._arrays import distinct
 from routing._native import load
+from routing._scratch import Lender
 
 _kernel = load()
 
@@ -91,7 +91,7 @@ class CustomisableHierarchy:
             raise InvalidInputError(f"arc end out of range 0..{n - 1}")
         self.n_nodes = n
         self._n_arcs = len(tail)
-        self._local = threading.local()
+        self._lender: Lender[np.ndarray] = Lender()
         proper = tail != head
         lo = np.minimum(tail, head)[proper]
         hi = np.maximum(tail, head)[proper]
@@ -140,14 +140,10 @@ class CustomisableHierarchy:
         return Metric(w, base, out)
 
     def __getstate__(self) -> dict[str, object]:
-        # the per-thread scratch arrays are not pickled, made anew where needed
+        # the lent scratch arrays are not pickled, made anew where needed
         state = self.__dict__.copy()
-        state.pop("_local")
+        state["_lender"] = Lender()
         return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._local = threading.local()
 
     def copy(self, metric: Metric, into: Metric | None = None) -> Metric:
         """An independent copy of ``metric`` (to :meth:`update` without changing it),
@@ -256,24 +252,22 @@ class CustomisableHierarchy:
             raise InvalidInputError(f"node out of range 0..{self.n_nodes - 1}")
         if out is not None and (out.shape != (self.n_nodes,) or out.dtype != np.float64):
             raise InvalidInputError(f"out must be a float64 array of {self.n_nodes}")
-        # rank-order distances in a per-thread array: a fresh one costs more to map into
-        # memory than the sweep takes
-        dist = getattr(self._local, "dist", None)
-        if dist is None:
-            dist = self._local.dist = np.empty(self.n_nodes)
-        _kernel.cch_query(
-            self.up_ptr,
-            self.up_head,
-            self.parent,
-            metric.weights,
-            to,
-            self.rank[nodes],
-            costs,
-            dist,
-        )
-        if out is None:
-            return dist[self.rank]
-        return np.take(dist, self.rank, out=out)
+        # rank-order distances in a lent array: a fresh one costs more to map into memory
+        # than the sweep takes (see routing._scratch)
+        with self._lender.lend(lambda: np.empty(self.n_nodes)) as dist:
+            _kernel.cch_query(
+                self.up_ptr,
+                self.up_head,
+                self.parent,
+                metric.weights,
+                to,
+                self.rank[nodes],
+                costs,
+                dist,
+            )
+            if out is None:
+                return dist[self.rank]
+            return np.take(dist, self.rank, out=out)
 
 
 def _fill_reducing_rank(n: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
