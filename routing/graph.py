@@ -22,7 +22,9 @@ single-pair and set-to-set searches then run as two small upward searches.
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -491,9 +493,10 @@ class CostedGraph:
     def _group_hierarchy(self) -> CustomisableHierarchy:
         """The customisable contraction hierarchy of the graph of groups' topology (its
         arcs in pair order); independent of the weights, so copies from
-        :meth:`with_weights` share it."""
+        :meth:`with_weights` share it, and so do other graphs with the same graph of groups
+        (e.g. a cost model's graphs for each objective): see :func:`_shared_hierarchy`."""
         n_g, _, _, ga, gb, *_ = self._group_structure
-        return CustomisableHierarchy(n_g, ga, gb)
+        return _shared_hierarchy(n_g, ga, gb)
 
     @cached_property
     def _group_metric(self) -> tuple[CustomisableHierarchy, Metric]:
@@ -820,6 +823,34 @@ _ZERO = np.zeros(1)
 _ZERO.flags.writeable = False
 #: Per-thread scratch arrays a graph keeps in its ``__dict__`` (not pickled, not copied).
 _SCRATCH = ("_search_scratch", "_alternatives_scratch")
+
+
+#: Customisable hierarchies kept for graphs of groups met again (each ~35 MB).
+_HIERARCHIES: OrderedDict[bytes, CustomisableHierarchy] = OrderedDict()
+_HIERARCHIES_KEPT = 4
+_HIERARCHIES_LOCK = threading.Lock()
+
+
+def _shared_hierarchy(n: int, tail: np.ndarray, head: np.ndarray) -> CustomisableHierarchy:
+    """The :class:`CustomisableHierarchy` of a topology, from a small cache keyed by a digest
+    of its arcs: graphs that share a graph of groups (one per objective of a cost model, the
+    layered copy for a transshipment limit) build it once (~0.5 s on the network)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.int64(n).tobytes())
+    digest.update(np.ascontiguousarray(tail, dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(head, dtype=np.int64).tobytes())
+    key = digest.digest()
+    with _HIERARCHIES_LOCK:
+        found = _HIERARCHIES.get(key)
+        if found is not None:
+            _HIERARCHIES.move_to_end(key)
+            return found
+    built = CustomisableHierarchy(n, tail, head)
+    with _HIERARCHIES_LOCK:
+        _HIERARCHIES[key] = built
+        while len(_HIERARCHIES) > _HIERARCHIES_KEPT:
+            _HIERARCHIES.popitem(last=False)
+    return built
 
 
 def _indptr(rows: np.ndarray, n: int) -> np.ndarray:

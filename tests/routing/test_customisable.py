@@ -181,3 +181,18 @@ def test_distances_into_a_given_array() -> None:
     assert out.tolist() == [0.0, 6.0, 4.0]
     with pytest.raises(InvalidInputError, match="float64 array of 3"):
         h.distances_to(metric, np.array([0]), np.zeros(1), out=np.empty(2))
+
+
+def test_graphs_with_one_graph_of_groups_share_its_hierarchy() -> None:
+    """The hierarchy depends on the topology only: another graph on the same arcs (other
+    weights) reuses it; another topology gets its own."""
+    from routing import CostedGraph
+
+    u, v = np.array([0, 1, 2, 3]), np.array([1, 2, 3, 0])
+    one = np.zeros(4, bool)
+    a = CostedGraph(4, u, v, one, np.array([1.0, 2.0, 3.0, 4.0]))
+    b = CostedGraph(4, u, v, one, np.array([4.0, 3.0, 2.0, 1.0]))
+    c = CostedGraph(4, u[:3], v[:3], one[:3], np.ones(3))
+    assert a._group_hierarchy is b._group_hierarchy
+    assert c._group_hierarchy is not a._group_hierarchy
+    assert c._group_hierarchy.n_edges == 3
