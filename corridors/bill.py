@@ -143,8 +143,10 @@ def itemise(
     *,
     start_state: int,
     end_state: int,
+    keys: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Bill:
-    """Build the bill of a path given as arc indexes of ``model``."""
+    """Build the bill of a path given as arc indexes of ``model`` (``keys``: the path's
+    :func:`arc_keys`, if the caller has them already)."""
     net, a, sh = model.network, model.arcs, model.shipment
     hd = model.rules.handling
     items: list[Item] = []
@@ -160,7 +162,7 @@ def itemise(
             )
         )
     arr = np.asarray(arcs, dtype=np.int64)
-    starts = item_runs(model, arr)
+    starts = item_runs(model, arr) if keys is None else run_starts(keys[0])
     arc_list = arr.tolist()
     # each item's sums (a single arc's own figures for the others)
     run_cost = run_sums(a["cost"][arr], starts)

@@ -1164,8 +1164,11 @@ class Planner:
         seed: int = 0,
         openings: dict[Any, Any] | None = None,
     ) -> Route:
-        bill = itemise(model, arcs, o, d, self._name_of, start_state=start, end_state=end)
-        legs = with_emissions(self._legs(model, arcs), model.shipment, self.rules)
+        keys = arc_keys(model, np.asarray(arcs, dtype=np.int64))  # for the bill and the legs
+        bill = itemise(
+            model, arcs, o, d, self._name_of, start_state=start, end_state=end, keys=keys
+        )
+        legs = with_emissions(self._legs(model, arcs, keys), model.shipment, self.rules)
         rel = (
             reliability(model, bill, n=draws, seed=seed, deadline=deadline, openings=openings)
             if draws
@@ -1215,10 +1218,15 @@ class Planner:
             weights.append(0.0)
         return states, weights
 
-    def _leg_groups(self, model: CostModel, arcs: Sequence[int]) -> tuple[Any, ...]:
+    def _leg_groups(
+        self,
+        model: CostModel,
+        arcs: Sequence[int],
+        keys: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[Any, ...]:
         """The arcs of a route that have an edge, their edges, the node, mode and tag of
         their start states, and where each leg starts and ends (indexes into them)."""
-        arr, starts = self._leg_starts(model, np.asarray(arcs, dtype=np.int64))
+        arr, starts = self._leg_starts(model, np.asarray(arcs, dtype=np.int64), keys=keys)
         a = model.arcs
         n_from, s_kind, s_tag = model.describe_states(a["src"][arr])
         first = starts.tolist()
@@ -1226,11 +1234,16 @@ class Planner:
 
     @staticmethod
     def _leg_starts(
-        model: CostModel, arr: np.ndarray, *, index: bool = False
+        model: CostModel,
+        arr: np.ndarray,
+        *,
+        index: bool = False,
+        keys: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The arcs of a route that have an edge, and where each leg begins among them
-        (``index``: see :func:`corridors.bill.arc_keys`)."""
-        keys = arc_keys(model, arr, index=index)[1]
+        (``index``: see :func:`corridors.bill.arc_keys`; ``keys``: the arcs' keys, if
+        known)."""
+        keys = (arc_keys(model, arr, index=index) if keys is None else keys)[1]
         has = keys != NO_LEG
         if not has.all():
             arr, keys = arr[has], keys[has]
@@ -1242,11 +1255,16 @@ class Planner:
         # the legs' distances (the same sums as :meth:`_legs`), added in order
         return float(sum(run_sums(model.arcs["km"][arr], starts)))
 
-    def _legs(self, model: CostModel, arcs: list[int]) -> list[Leg]:
+    def _legs(
+        self,
+        model: CostModel,
+        arcs: list[int],
+        keys: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> list[Leg]:
         """Group the route's arcs into legs: consecutive arcs of one mode, country, status and
         truck or gauge (each border crossing on its own), with their geometry."""
         net, a = self.network, model.arcs
-        arr, e, n_from, s_kind, s_tag, starts, ends = self._leg_groups(model, arcs)
+        arr, e, n_from, s_kind, s_tag, starts, ends = self._leg_groups(model, arcs, keys)
         if not len(arr):
             return []
         n_to = model.state_nodes[a["dst"][arr]]
