@@ -346,7 +346,9 @@ class _PenalisedSearch:
     def scratch(graph: CostedGraph) -> tuple[Any, ...]:
         """New arrays for a search on ``graph``: arc weights, group metric and potential."""
         hierarchy, metric = graph._group_metric
-        return (graph._w.copy(), hierarchy.copy(metric), *graph.potential_buffer())
+        # the potential reads the sweep's distances in the hierarchy's rank order
+        bounds, potential = graph.potential_buffer(order=hierarchy.rank)
+        return (graph._w.copy(), hierarchy.copy(metric), bounds, potential)
 
     def penalised(self, positions: np.ndarray) -> float:
         """Current (penalised) weight of the given arcs, summed."""
@@ -378,7 +380,7 @@ class _PenalisedSearch:
         g = self.graph
         # A* potential: the exact distance to a target on the graph of groups of the
         # current (penalised) weights
-        self.hierarchy.distances_to(self.metric, self.tg, tc, out=self.bounds)
+        self.hierarchy.distances_to(self.metric, self.tg, tc, out=self.bounds, ranked=True)
         with g._output() as out:
             dist, pred = g.search(
                 self.src,

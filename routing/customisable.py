@@ -223,11 +223,15 @@ class CustomisableHierarchy:
         targets: np.ndarray,
         target_costs: np.ndarray,
         out: np.ndarray | None = None,
+        *,
+        ranked: bool = False,
     ) -> np.ndarray:
         """The exact distance of every node to the nearest of ``targets`` (its cost
         ``target_costs`` added) under ``metric``; ``inf`` where none is reachable.
-        Written into ``out`` (float64, one per node) if given."""
-        return self._phast(metric, True, targets, target_costs, out)
+        Written into ``out`` (float64, one per node) if given; with ``ranked`` the
+        distances are in rank order (node ``i`` at position ``rank[i]``), as the sweep
+        computes them, which saves reordering them."""
+        return self._phast(metric, True, targets, target_costs, out, ranked)
 
     def distances_from(
         self, metric: Metric, sources: np.ndarray, source_costs: np.ndarray
@@ -243,6 +247,7 @@ class CustomisableHierarchy:
         nodes: np.ndarray,
         costs: np.ndarray,
         out: np.ndarray | None = None,
+        ranked: bool = False,
     ) -> np.ndarray:
         nodes = np.asarray(nodes, dtype=np.int64).reshape(-1)
         costs = np.asarray(costs, dtype=np.float64).reshape(-1)
@@ -252,19 +257,15 @@ class CustomisableHierarchy:
             raise InvalidInputError(f"node out of range 0..{self.n_nodes - 1}")
         if out is not None and (out.shape != (self.n_nodes,) or out.dtype != np.float64):
             raise InvalidInputError(f"out must be a float64 array of {self.n_nodes}")
+        args = (self.up_ptr, self.up_head, self.parent, metric.weights, to, self.rank[nodes], costs)
+        if ranked:
+            out = np.empty(self.n_nodes) if out is None else out
+            _kernel.cch_query(*args, out)
+            return out
         # rank-order distances in a lent array: a fresh one costs more to map into memory
         # than the sweep takes (see routing._scratch)
         with self._lender.lend(lambda: np.empty(self.n_nodes)) as dist:
-            _kernel.cch_query(
-                self.up_ptr,
-                self.up_head,
-                self.parent,
-                metric.weights,
-                to,
-                self.rank[nodes],
-                costs,
-                dist,
-            )
+            _kernel.cch_query(*args, dist)
             if out is None:
                 return dist[self.rank]
             return np.take(dist, self.rank, out=out)

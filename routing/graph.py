@@ -527,16 +527,26 @@ class CostedGraph:
         fill[:] = bounds
         return potential
 
-    def potential_buffer(self) -> tuple[np.ndarray, tuple[Any, ...]]:
+    def potential_buffer(
+        self, order: np.ndarray | None = None
+    ) -> tuple[np.ndarray, tuple[Any, ...]]:
         """A fresh array of one bound per group and the potential of
         :meth:`bounds_potential` that reads it: fill the array (in place) before each
-        search, e.g. with new bounds every round, without building a new potential."""
+        search, e.g. with new bounds every round, without building a new potential.
+        With ``order`` (a permutation: each group's position), the array holds the groups
+        in that order, e.g. the rank order a customisable hierarchy computes in."""
         n_g = self._group_graphs[0]
+        node_of = self._group_of_compact
+        if order is not None:
+            order = np.asarray(order, dtype=np.int64)
+            if order.shape != (n_g,) or not np.array_equal(np.sort(order), np.arange(n_g)):
+                raise InvalidInputError(f"order must be a permutation of the {n_g} groups")
+            node_of = order[node_of]
         # kernel form (one pseudo landmark): the bound is lb[group] - lb[dummy] with
         # lb[dummy] = 0, and lf = inf everywhere switches the other term off
         lb = np.zeros((n_g + 1, 1))
         lf = self._no_forward_bound
-        return lb[:n_g, 0], (self._group_of_compact, lf, lb, np.array([n_g], np.int64), _ZERO, 1)
+        return lb[:n_g, 0], (node_of, lf, lb, np.array([n_g], np.int64), _ZERO, 1)
 
     @cached_property
     def _no_forward_bound(self) -> np.ndarray:

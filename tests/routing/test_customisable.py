@@ -196,3 +196,27 @@ def test_graphs_with_one_graph_of_groups_share_its_hierarchy() -> None:
     assert a._group_hierarchy is b._group_hierarchy
     assert c._group_hierarchy is not a._group_hierarchy
     assert c._group_hierarchy.n_edges == 3
+
+
+def test_ranked_distances_are_the_same_in_rank_order() -> None:
+    from routing import CostedGraph
+
+    rng = np.random.default_rng(5)
+    n = 60
+    u, v = rng.integers(0, n, 200), rng.integers(0, n, 200)
+    keep = u != v
+    g = CostedGraph(n, u[keep], v[keep], np.zeros(keep.sum(), bool), rng.random(keep.sum()))
+    h, metric = g._group_metric
+    plain = h.distances_to(metric, np.array([3]), np.zeros(1))
+    ranked = h.distances_to(metric, np.array([3]), np.zeros(1), ranked=True)
+    assert np.array_equal(ranked[h.rank], plain)
+    # a potential that reads them in rank order guides a search as the plain one does
+    fill, pot = g.potential_buffer(order=h.rank)
+    fill[:] = ranked
+    _, plain_pot = g.potential_buffer()
+    plain_pot[2][:n, 0] = plain
+    a = g.search(np.array([0]), np.zeros(1), [(np.array([3]), np.zeros(1))], heuristic=pot)
+    b = g.search(np.array([0]), np.zeros(1), [(np.array([3]), np.zeros(1))], heuristic=plain_pot)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    with pytest.raises(InvalidInputError, match="permutation"):
+        g.potential_buffer(order=np.zeros(n, dtype=np.int64))
