@@ -80,14 +80,19 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
      * bytes), reused from search to search: fresh memory of that size costs more to map
      * than a short search takes */
     PyObject *o_ws = Py_None;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO|pO", &o_indptr, &o_head, &o_w, &o_src, &o_sc,
+    /* clean: None or (touched int64[n], count int64[1]): dist and pred are infinite and -1
+     * except at touched[:count] (count < 0: unknown), so only those are reset, not every
+     * state; on return they list the settled states */
+    PyObject *o_clean = Py_None;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO|pOO", &o_indptr, &o_head, &o_w, &o_src, &o_sc,
                           &o_tgt, &o_tc, &o_tset, &n_sets, &limit, &o_heur, &o_dist, &o_pred,
-                          &o_best, &prune_f, &o_ws))
+                          &o_best, &prune_f, &o_ws, &o_clean))
         return NULL;
     Buf indptr = {0}, head = {0}, w = {0}, src = {0}, sc = {0}, tgt = {0}, tc = {0}, tset = {0},
         nodeof = {0}, lf = {0}, lb = {0}, tg = {0}, tgc = {0}, dist = {0}, pred = {0}, best = {0},
-        whop = {0}, wflag = {0}, wheap = {0};
-    int use_ws = o_ws != Py_None;
+        whop = {0}, wflag = {0}, wheap = {0}, ctouch = {0}, ccount = {0};
+    int use_ws = o_ws != Py_None, use_clean = o_clean != Py_None;
+    int64_t *touched = NULL, *count = NULL;
     PyObject *ret = NULL;
     unsigned char *flag = NULL;
     int64_t *hop = NULL;
@@ -160,10 +165,32 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        d[i] = INFINITY;
-        pr[i] = -1;
+    if (use_clean) {
+        PyObject *a, *b;
+        if (!PyTuple_Check(o_clean) || !PyArg_ParseTuple(o_clean, "OO", &a, &b) ||
+            get_buf(a, &ctouch, "i", 8, 1, "touched") || get_buf(b, &ccount, "i", 8, 1, "count"))
+            goto done;
+        if (LEN(ctouch, 8) < n || LEN(ccount, 8) < 1) {
+            PyErr_SetString(PyExc_ValueError, "dijkstra: touched list too small");
+            goto done;
+        }
+        touched = ctouch.view.buf;
+        count = ccount.view.buf;
     }
+    if (use_clean && count[0] >= 0 && count[0] <= n) {
+        for (int64_t i = 0; i < count[0]; i++) {
+            int64_t v = touched[i];
+            if (v >= 0 && v < n) {
+                d[v] = INFINITY;
+                pr[v] = -1;
+            }
+        }
+    } else
+        for (Py_ssize_t i = 0; i < n; i++) {
+            d[i] = INFINITY;
+            pr[i] = -1;
+        }
+    if (use_clean) count[0] = -1; /* until the search has finished */
     for (Py_ssize_t s = 0; s < n_sets; s++) {
         setbest[s] = INFINITY;
         bt[s] = -1;
@@ -202,6 +229,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
             break;
         }
         flag[v] |= 1;
+        if (use_clean) touched[settled] = v;
         settled++;
         double dv = d[v];
         if (flag[v] & 2) {
@@ -266,6 +294,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
+    if (use_clean) count[0] = settled;
     ret = PyLong_FromSsize_t(settled);
 done:
     if (!use_ws) {
@@ -276,7 +305,7 @@ done:
     if (!heap.borrowed) free(heap.a);
     rel(&indptr), rel(&head), rel(&w), rel(&src), rel(&sc), rel(&tgt), rel(&tc), rel(&tset);
     rel(&nodeof), rel(&lf), rel(&lb), rel(&tg), rel(&tgc), rel(&dist), rel(&pred), rel(&best);
-    rel(&whop), rel(&wflag), rel(&wheap);
+    rel(&whop), rel(&wflag), rel(&wheap), rel(&ctouch), rel(&ccount);
     return ret;
 }
 
@@ -602,8 +631,9 @@ done:
 static PyMethodDef methods[] = {
     {"dijkstra", k_dijkstra, METH_VARARGS,
      "dijkstra(indptr, head, w, src, sc, tgt, tc, tset, n_sets, limit, heur, dist, pred, best"
-     "[, prune, ws]) -> settled; heur is None or (node_of, lf, lb, target_groups, exit_costs, L);"
-     " ws is None or (hop, flag, heap) scratch arrays"},
+     "[, prune, ws, clean]) -> settled; heur is None or (node_of, lf, lb, target_groups, "
+     "exit_costs, L); ws is None or (hop, flag, heap) scratch arrays; clean is None or "
+     "(touched, count): dist and pred are clean but at the touched states"},
     {"trace", k_trace, METH_VARARGS, "trace(pred, tail, v) -> list of arc positions"},
     {"walk", k_walk, METH_VARARGS,
      "walk(pred, next_of, v) -> positions in walk order, as int64 bytes"},

@@ -225,7 +225,7 @@ class CostedGraph:
         heuristic: tuple[Any, ...] | None = None,
         weights: np.ndarray | None = None,
         prune: bool = False,
-        out: tuple[np.ndarray, np.ndarray] | None = None,
+        out: tuple[np.ndarray, ...] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """One compiled search in compact numbering.
 
@@ -239,7 +239,9 @@ class CostedGraph:
         distance.  ``out`` = ``(dist, pred)`` are arrays to write the result into (float64
         and int64, one per compact node), e.g. the same ones for every round of a caller
         that searches repeatedly: fresh arrays of this size cost more to map into memory
-        than a short search takes.
+        than a short search takes.  ``out`` = ``(dist, pred, touched, count)`` (int64, one
+        per compact node; int64[1], -1 at first) also lists the states the last search
+        settled, so that the next one resets only those instead of every state.
         """
         pos = self._pos
         s = pos[sources]
@@ -258,7 +260,8 @@ class CostedGraph:
         tcost = np.concatenate(tc) if tc else np.empty(0)
         tset = np.concatenate(ts) if ts else np.empty(0, np.int64)
         nc = len(self._state)
-        dist, pred = (np.empty(nc), np.empty(nc, dtype=np.int64)) if out is None else out
+        dist, pred = (np.empty(nc), np.empty(nc, dtype=np.int64)) if out is None else out[:2]
+        clean = tuple(out[2:]) if out is not None and len(out) > 2 else None
         best = np.empty(len(target_sets), dtype=np.int64)
         with kernel_scratch(nc, len(self._head)) as ws:
             _kernel.dijkstra(
@@ -278,6 +281,7 @@ class CostedGraph:
                 best,
                 prune,
                 ws,
+                clean,
             )
         return dist, pred
 
@@ -285,12 +289,19 @@ class CostedGraph:
         # per-thread scratch arrays are not pickled (made anew where needed)
         return {k: v for k, v in self.__dict__.items() if k not in _SCRATCH}
 
-    def _output(self) -> AbstractContextManager[tuple[np.ndarray, np.ndarray]]:
+    def _output(self) -> AbstractContextManager[tuple[np.ndarray, ...]]:
         """Output arrays for :meth:`search` lent for a ``with`` block, for callers that read
         a path off the result before searching again (see ``out`` there)."""
         nc = len(self._state)
         lender = self.__dict__.setdefault("_search_scratch", Lender())
-        return lender.lend(lambda: (np.empty(nc), np.empty(nc, dtype=np.int64)))
+        return lender.lend(
+            lambda: (
+                np.empty(nc),
+                np.empty(nc, dtype=np.int64),
+                np.empty(nc, dtype=np.int64),
+                np.full(1, -1, dtype=np.int64),
+            )
+        )
 
     def contract(self) -> Hierarchy:
         """Build the contraction hierarchy of the graph's weights (once; later calls return

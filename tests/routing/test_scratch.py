@@ -108,3 +108,22 @@ def test_a_workspace_too_small_is_refused() -> None:
         _one_to_all(g, (np.empty(nc), np.empty(nc + 1, np.uint8), np.empty(240, np.uint8)))
     with kernel_scratch(nc, len(g._head)) as ws:
         assert np.array_equal(_one_to_all(g, ws)[0], _one_to_all(g, None)[0])
+
+
+def test_lent_outputs_reset_only_what_the_last_search_settled() -> None:
+    """Searches one after another through one set of lent output arrays (each resetting only
+    the states the previous one settled) equal searches into fresh arrays."""
+    g = _graph(11)
+    rng = np.random.default_rng(11)
+    n = g.n_nodes
+    with g._output() as out:
+        assert out[3][0] == -1  # unknown at first: the first search resets every state
+        for _ in range(30):
+            src = rng.integers(0, n, 2)
+            tgt = rng.integers(0, n, 3)
+            limit = float(rng.choice([np.inf, 0.5, 2.0]))
+            sets = [(tgt, np.zeros(3))] if rng.random() < 0.7 else []
+            got = g.search(src, np.zeros(2), sets, limit=limit, out=out)
+            ref = g.search(src, np.zeros(2), sets, limit=limit)
+            assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1])
+            assert out[3][0] == np.isfinite(ref[0]).sum()
