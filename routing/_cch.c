@@ -249,6 +249,7 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
     PyObject *ret = NULL;
     unsigned char *queued = NULL;
     EHeap heap = {0};
+    IVec moved = {0}; /* the edges whose weights changed, returned */
     if (get_buf(o_lower, &bl, "i", 4, 0, "lower") || get_buf(o_tptr, &btp, "i", 8, 0, "top_ptr") ||
         get_buf(o_tab, &bta, "i", 4, 0, "top_ab") || get_buf(o_sptr, &bsp, "i", 8, 0, "side_ptr") ||
         get_buf(o_sc, &bsc, "i", 4, 0, "side_top") || get_buf(o_base, &bb, "d", 8, 0, "base") ||
@@ -304,6 +305,11 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
         if (up == w[2 * c] && down == w[2 * c + 1]) continue;
         w[2 * c] = up;
         w[2 * c + 1] = down;
+        int32_t c32 = (int32_t)c;
+        if (append(&moved, &c32, 1)) {
+            oom = 1;
+            break;
+        }
         for (int64_t s = sptr[c]; s < sptr[c + 1] && !oom; s++) {
             uint32_t top = (uint32_t)side[s];
             if (top >= (uint32_t)e || lower[top] <= lower[c]) {
@@ -321,11 +327,12 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "cch_update: malformed triangle index");
         goto done;
     }
-    ret = Py_NewRef(Py_None);
+    ret = bytes_or_empty(moved.a, moved.n * 4);
     goto done;
 nomem:
     PyErr_NoMemory();
 done:
+    free(moved.a);
     free(queued);
     free(heap.a);
     rel(&bl), rel(&btp), rel(&bta), rel(&bsp), rel(&bsc), rel(&bb), rel(&bw), rel(&bc);

@@ -33,6 +33,7 @@ import numpy as np
 from geodata.errors import InvalidInputError, NoRouteError
 from routing._arrays import distinct
 from routing._scratch import Lender
+from routing.customisable import Metric
 from routing.graph import CostedGraph, Path
 
 __all__ = ["MAX_ALTERNATIVES", "alternatives"]
@@ -197,6 +198,7 @@ def alternatives(
             search.scale(
                 seg_arcs[np.repeat(lo - first, size) + np.arange(int(size.sum()))], penalty
             )
+        search.done()
         logger.info("alternatives: %d of %d found in %d searches", len(accepted), k, len(seen))
     rest = sorted(accepted[1:], key=lambda c: c.path.cost)
     return [accepted[0].path] + [c.path for c in rest]
@@ -314,6 +316,24 @@ def _overlap(cand: _Candidate, kept: _Candidate, mark: np.ndarray) -> float:
     return float(shared.mean())
 
 
+@dataclass
+class _Scratch:
+    """The arrays one call of :func:`alternatives` works in, lent by the graph: penalised
+    arc weights, the group metric, the potential's buffer and the potential, and what the
+    last call changed in the first two (arc positions, group arcs, supergraph edges; None
+    when unknown)."""
+
+    w: np.ndarray
+    metric: Metric
+    bounds: np.ndarray
+    potential: tuple[Any, ...]
+    changed: tuple[list[np.ndarray], ...] | None
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
 class _PenalisedSearch:
     """The graph with a private, rescalable copy of its arc weights, and the customised
     metric of its graph of groups under those weights (each group arc weighs the cheapest
@@ -326,7 +346,7 @@ class _PenalisedSearch:
         sc: np.ndarray,
         tgt: np.ndarray,
         tc: np.ndarray,
-        scratch: tuple[Any, ...],
+        scratch: _Scratch,
     ) -> None:
         self.graph = graph
         self.src, self.sc = src, sc
@@ -337,18 +357,31 @@ class _PenalisedSearch:
         self.pair_lo = starts
         self.pair_hi = np.append(starts[1:], len(order))
         self.hierarchy, metric = graph._group_metric
-        w, self.metric, self.bounds, self.potential = scratch
-        np.copyto(w, graph._w)
-        self.hierarchy.copy(metric, into=self.metric)
-        self.w = w  # penalised weights, in the graph's arc (CSR) order
+        self.scratch = scratch
+        self.w, self.metric = scratch.w, scratch.metric  # penalised, in CSR arc order
+        self.bounds, self.potential = scratch.bounds, scratch.potential
+        if scratch.changed is None:  # unknown (a call that failed): copy every entry
+            np.copyto(self.w, graph._w)
+            self.hierarchy.copy(metric, into=self.metric)
+        else:  # undo only what the last call penalised
+            positions, pairs, edges = (_joined(x) for x in scratch.changed)
+            self.w[positions] = graph._w[positions]
+            self.hierarchy.restore(self.metric, metric, pairs, edges)
+        # what this call changes, handed to the next call when this one succeeds
+        scratch.changed = None
+        self.changed: tuple[list[np.ndarray], ...] = ([], [], [])
 
     @staticmethod
-    def scratch(graph: CostedGraph) -> tuple[Any, ...]:
+    def scratch(graph: CostedGraph) -> _Scratch:
         """New arrays for a search on ``graph``: arc weights, group metric and potential."""
         hierarchy, metric = graph._group_metric
         # the potential reads the sweep's distances in the hierarchy's rank order
         bounds, potential = graph.potential_buffer(order=hierarchy.rank)
-        return (graph._w.copy(), hierarchy.copy(metric), bounds, potential)
+        return _Scratch(graph._w.copy(), hierarchy.copy(metric), bounds, potential, ([], [], []))
+
+    def done(self) -> None:
+        """Hand this call's changes to the next call on the same arrays (see __init__)."""
+        self.scratch.changed = self.changed
 
     def penalised(self, positions: np.ndarray) -> float:
         """Current (penalised) weight of the given arcs, summed."""
@@ -358,6 +391,7 @@ class _PenalisedSearch:
         """Multiply the weight of the arcs at ``positions`` by ``factor`` (and re-customise
         the group arcs they belong to)."""
         self.w[positions] *= factor
+        self.changed[0].append(positions)
         pairs = distinct(self.pair_of[positions])
         pairs = pairs[pairs >= 0]
         if not len(pairs):
@@ -366,7 +400,11 @@ class _PenalisedSearch:
         size = hi - lo
         first = np.cumsum(size) - size
         members = self.order[np.repeat(lo - first, size) + np.arange(int(size.sum()))]
-        self.hierarchy.update(self.metric, pairs, np.minimum.reduceat(self.w[members], first))
+        moved = self.hierarchy.update(
+            self.metric, pairs, np.minimum.reduceat(self.w[members], first)
+        )
+        self.changed[1].append(pairs)
+        self.changed[2].append(moved)
 
     def run(
         self,

@@ -155,10 +155,12 @@ class CustomisableHierarchy:
         np.copyto(into.weights, metric.weights)
         return into
 
-    def update(self, metric: Metric, arcs: np.ndarray, weights: np.ndarray) -> None:
+    def update(self, metric: Metric, arcs: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Give ``arcs`` (indices of the arcs given at construction) new ``weights``, in
         ``metric`` (changed in place).  Only the edges whose customised weight can change
-        are recomputed: the result equals :meth:`customise` of all the new weights."""
+        are recomputed: the result equals :meth:`customise` of all the new weights.
+        Returns the supergraph edges whose customised weights changed (for
+        :meth:`restore`)."""
         arcs = np.asarray(arcs, dtype=np.int64).reshape(-1)
         if len(arcs) and (arcs.min() < 0 or arcs.max() >= self._n_arcs):
             raise InvalidInputError(f"arc out of range 0..{self._n_arcs - 1}")
@@ -166,7 +168,7 @@ class CustomisableHierarchy:
         slots = distinct(self._slot_of[arcs])
         slots = slots[slots >= 0]  # loops have none
         if not len(slots):
-            return
+            return np.empty(0, dtype=np.int32)
         if self._parallel:  # the cheapest of each slot's arcs, recomputed
             lo, hi = self._starts[slots], self._ends[slots]
             size = hi - lo
@@ -177,7 +179,7 @@ class CustomisableHierarchy:
             value = metric.arc_weights[self._arc[slots]]
         metric._base[self._slots[slots]] = value
         lower, top_ptr, top_ab, side_ptr, side_top = self._triangle_index
-        _kernel.cch_update(
+        moved = _kernel.cch_update(
             lower,
             top_ptr,
             top_ab,
@@ -187,6 +189,20 @@ class CustomisableHierarchy:
             metric.weights,
             distinct(self._slots[slots] // 2),
         )
+        return np.frombuffer(moved, dtype=np.int32)
+
+    def restore(self, metric: Metric, source: Metric, arcs: np.ndarray, edges: np.ndarray) -> None:
+        """Make ``metric`` equal to ``source`` again after :meth:`update` calls on it
+        changed only ``arcs`` (their indices) and ``edges`` (what the calls returned): a
+        copy of those entries, instead of :meth:`copy` of every one."""
+        arcs = np.asarray(arcs, dtype=np.int64).reshape(-1)
+        metric.arc_weights[arcs] = source.arc_weights[arcs]
+        slots = self._slot_of[arcs]
+        slots = self._slots[slots[slots >= 0]]
+        metric._base[slots] = source._base[slots]
+        edges = np.asarray(edges, dtype=np.int64).reshape(-1)
+        both = np.concatenate([2 * edges, 2 * edges + 1])
+        metric.weights[both] = source.weights[both]
 
     def _checked(self, weights: np.ndarray, n: int) -> np.ndarray:
         w = np.array(weights, dtype=np.float64).reshape(-1)

@@ -319,3 +319,43 @@ def test_a_graph_that_has_searched_pickles_and_answers_alike() -> None:
     assert "_group_hierarchy" in back.__dict__
     again = alternatives(back, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2)
     assert [p.edges for p in again] == [p.edges for p in first]
+
+
+def _random_graph(seed: int) -> CostedGraph:
+    rng = np.random.default_rng(seed)
+    n = 200
+    u, v = rng.integers(0, n, 1000), rng.integers(0, n, 1000)
+    keep = u != v
+    w = rng.uniform(1.0, 5.0, keep.sum())
+    return CostedGraph(n, u[keep], v[keep], rng.random(keep.sum()) < 0.2, w, groups=None)
+
+
+def test_calls_after_calls_equal_calls_on_a_fresh_graph(monkeypatch) -> None:
+    """Each call undoes only what the previous call on the same graph penalised; after a
+    call that failed half-way, the next one copies everything again."""
+    import sys
+
+    jobs = [([0], [0.0], [t], [0.0]) for t in (150, 160, 170, 180, 190)]
+    shared = _random_graph(4)
+
+    def run(g, job):
+        return [(p.edges, p.cost) for p in alternatives(g, *job, k=4, max_overlap=0.7)]
+
+    for job in jobs:
+        assert run(shared, job) == run(_random_graph(4), job)
+    module = sys.modules["routing.alternatives"]
+    real = module._PenalisedSearch.scale
+    calls = {"n": 0}
+
+    def failing(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # e.g. the user stops a long call
+        return real(self, *args)
+
+    monkeypatch.setattr(module._PenalisedSearch, "scale", failing)
+    with pytest.raises(KeyboardInterrupt):
+        run(shared, jobs[0])
+    monkeypatch.setattr(module._PenalisedSearch, "scale", real)
+    for job in jobs[::-1]:
+        assert run(shared, job) == run(_random_graph(4), job)

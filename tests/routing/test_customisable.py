@@ -220,3 +220,22 @@ def test_ranked_distances_are_the_same_in_rank_order() -> None:
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     with pytest.raises(InvalidInputError, match="permutation"):
         g.potential_buffer(order=np.zeros(n, dtype=np.int64))
+
+
+def test_restore_undoes_updates_to_the_last_bit() -> None:
+    rng = np.random.default_rng(9)
+    n = 40
+    tail, head = rng.integers(0, n, 160), rng.integers(0, n, 160)
+    w = rng.uniform(0.0, 10.0, 160)
+    h = CustomisableHierarchy(n, tail, head)
+    base = h.customise(w)
+    work = h.copy(base)
+    arcs, edges = [], []
+    for _ in range(4):
+        a = rng.choice(160, 15, replace=False)
+        edges.append(h.update(work, a, work.arc_weights[a] * rng.uniform(0.5, 3.0, 15)))
+        arcs.append(a)
+    assert not np.array_equal(work.weights, base.weights)
+    h.restore(work, base, np.concatenate(arcs), np.concatenate(edges))
+    for name in ("arc_weights", "_base", "weights"):
+        assert np.array_equal(getattr(work, name), getattr(base, name))
