@@ -29,12 +29,17 @@
 typedef struct {
     const int64_t *nof, *tg;
     const double *lf, *lb, *tgc;
-    Py_ssize_t L, ntg;
+    Py_ssize_t L, ntg, n_groups;
+    int bad; /* a state's group was out of range: the search is abandoned with an error */
 } Heur;
 
-static inline double heur(const Heur *H, int64_t v) {
+static inline double heur(Heur *H, int64_t v) {
     Py_ssize_t L = H->L;
     int64_t g = H->nof[v];
+    if ((uint64_t)g >= (uint64_t)H->n_groups) { /* checked here, for the states reached */
+        H->bad = 1;
+        return INFINITY;
+    }
     const double *fv = H->lf + g * L, *bv = H->lb + g * L;
     double best = INFINITY;
     for (Py_ssize_t T = 0; T < H->ntg; T++) {
@@ -121,7 +126,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         int bad = H.L < 1 || LEN(nodeof, 8) != n || LEN(tgc, 8) != H.ntg ||
                   LEN(lb, 8) != LEN(lf, 8) || H.L * n_groups != LEN(lf, 8);
         for (Py_ssize_t T = 0; !bad && T < H.ntg; T++) bad = H.tg[T] < 0 || H.tg[T] >= n_groups;
-        for (Py_ssize_t i = 0; !bad && i < n; i++) bad = H.nof[i] < 0 || H.nof[i] >= n_groups;
+        H.n_groups = n_groups;
         if (bad) {
             PyErr_SetString(PyExc_ValueError, "dijkstra: inconsistent heuristic arrays");
             goto done;
@@ -220,7 +225,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         }
     }
     int64_t stopped_at = -1; /* a state popped but left unsettled by the stopping rule */
-    while (settled >= 0 && heap.n) {
+    while (settled >= 0 && heap.n && !H.bad) {
         HItem it = heap_pop(&heap);
         int64_t v = it.node;
         if (flag[v] & 1) continue;
@@ -292,6 +297,10 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS;
     if (settled < 0) {
         PyErr_NoMemory();
+        goto done;
+    }
+    if (H.bad) { /* the arrays may hold a partial search: the next one resets every state */
+        PyErr_SetString(PyExc_ValueError, "dijkstra: inconsistent heuristic arrays");
         goto done;
     }
     if (use_clean) count[0] = settled;

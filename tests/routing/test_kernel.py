@@ -11,6 +11,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geodata.errors import NoRouteError
 from routing import CostedGraph, best_path, best_paths
+from routing._native import load
 
 edge_lists = st.lists(
     st.tuples(
@@ -135,3 +136,31 @@ def test_the_kernel_loads_from_a_checkout_or_an_installed_copy() -> None:
 
     kernel = _native.load()
     assert {"dijkstra", "trace", "walk", "boa"} <= set(dir(kernel))
+
+
+def test_a_potential_with_a_group_out_of_range_is_refused() -> None:
+    """The potential's group of a state is checked when the search reaches the state: an
+    error, not a read outside the arrays."""
+    kernel = load()
+    indptr = np.array([0, 1, 2, 2], dtype=np.int64)  # 0 -> 1 -> 2
+    head = np.array([1, 2], dtype=np.int32)
+    w = np.ones(2)
+    no = np.empty(0, np.int64)
+
+    def run(node_of):
+        lf = np.full((3, 1), np.inf)
+        lb = np.zeros((3, 1))
+        heur = (node_of, lf, lb, np.array([2]), np.zeros(1), 1)
+        dist, pred = np.empty(3), np.empty(3, dtype=np.int64)
+        tgt = np.array([2])
+        kernel.dijkstra(
+            indptr, head, w, np.array([0]), np.zeros(1), tgt, np.zeros(1), np.zeros(1, np.int64),
+            1, np.inf, heur, dist, pred, np.empty(1, np.int64),
+        )  # fmt: skip
+        return dist
+
+    assert run(np.array([0, 1, 2])).tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(ValueError, match="inconsistent heuristic"):
+        run(np.array([0, 7, 2]))
+    with pytest.raises(ValueError, match="inconsistent heuristic"):
+        run(np.array([0, -1, 2]))
