@@ -145,7 +145,6 @@ def test_a_potential_with_a_group_out_of_range_is_refused() -> None:
     indptr = np.array([0, 1, 2, 2], dtype=np.int64)  # 0 -> 1 -> 2
     head = np.array([1, 2], dtype=np.int32)
     w = np.ones(2)
-    no = np.empty(0, np.int64)
 
     def run(node_of):
         lf = np.full((3, 1), np.inf)
