@@ -202,44 +202,6 @@ done:
     return ret;
 }
 
-/* min-heap of edges keyed by their lower end's rank (edges of one node come out together) */
-typedef struct {
-    int64_t *a;
-    Py_ssize_t n, cap;
-} EHeap;
-
-static int eh_push(EHeap *h, int64_t key) {
-    if (h->n == h->cap) {
-        Py_ssize_t cap = h->cap ? 2 * h->cap : 256;
-        int64_t *a = realloc(h->a, (size_t)cap * sizeof(int64_t));
-        if (!a) return -1;
-        h->a = a;
-        h->cap = cap;
-    }
-    Py_ssize_t i = h->n++;
-    while (i > 0 && h->a[(i - 1) / 2] > key) {
-        h->a[i] = h->a[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h->a[i] = key;
-    return 0;
-}
-
-static int64_t eh_pop(EHeap *h) {
-    int64_t top = h->a[0], last = h->a[--h->n];
-    Py_ssize_t i = 0;
-    for (;;) {
-        Py_ssize_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && h->a[c + 1] < h->a[c]) c++;
-        if (h->a[c] >= last) break;
-        h->a[i] = h->a[c];
-        i = c;
-    }
-    if (h->n) h->a[i] = last;
-    return top;
-}
-
 PyObject *cch_update(PyObject *self, PyObject *args) {
     PyObject *o_lower, *o_tptr, *o_tab, *o_sptr, *o_sc, *o_base, *o_w, *o_changed;
     if (!PyArg_ParseTuple(args, "OOOOOOOO", &o_lower, &o_tptr, &o_tab, &o_sptr, &o_sc, &o_base,
@@ -247,9 +209,8 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
         return NULL;
     Buf bl = {0}, btp = {0}, bta = {0}, bsp = {0}, bsc = {0}, bb = {0}, bw = {0}, bc = {0};
     PyObject *ret = NULL;
-    unsigned char *queued = NULL;
-    EHeap heap = {0};
-    IVec moved = {0}; /* the edges whose weights changed, returned */
+    uint64_t *queued = NULL; /* bitset of the edges due for recomputing */
+    IVec moved = {0};        /* the edges whose weights changed, returned */
     if (get_buf(o_lower, &bl, "i", 4, 0, "lower") || get_buf(o_tptr, &btp, "i", 8, 0, "top_ptr") ||
         get_buf(o_tab, &bta, "i", 4, 0, "top_ab") || get_buf(o_sptr, &bsp, "i", 8, 0, "side_ptr") ||
         get_buf(o_sc, &bsc, "i", 4, 0, "side_top") || get_buf(o_base, &bb, "d", 8, 0, "base") ||
@@ -266,32 +227,41 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "cch_update: inconsistent array lengths");
         goto done;
     }
-    for (Py_ssize_t i = 0; i < e; i++)
-        if (tptr[i + 1] < tptr[i] || sptr[i + 1] < sptr[i] || tptr[i] % 2) {
-            PyErr_SetString(PyExc_ValueError, "cch_update: malformed triangle index");
-            goto done;
-        }
     for (Py_ssize_t i = 0; i < nc; i++)
         if (changed[i] < 0 || changed[i] >= e) {
             PyErr_SetString(PyExc_ValueError, "cch_update: changed edge out of range");
             goto done;
         }
-    queued = calloc((size_t)e + 1, 1);
+    Py_ssize_t nwords = (e + 63) / 64;
+    queued = calloc((size_t)nwords + 1, sizeof(uint64_t));
     if (!queued) goto nomem;
     int bad = 0, oom = 0;
     Py_BEGIN_ALLOW_THREADS;
-    /* key: lower end's rank in the high bits, the edge in the low 32 */
-    for (Py_ssize_t i = 0; i < nc && !oom; i++) {
+    /* Edges are numbered by their lower end's rank, and an edge above c (one c is a lower
+     * side of) has a higher lower end, so a single forward sweep over a bitset of the edges
+     * due for recomputing visits each after everything below it. */
+    Py_ssize_t cur = e;
+    for (Py_ssize_t i = 0; i < nc; i++) {
         int64_t c = changed[i];
-        if (queued[c]) continue;
-        queued[c] = 1;
-        oom = eh_push(&heap, ((int64_t)lower[c] << 32) | c);
+        queued[c >> 6] |= 1ULL << (c & 63);
+        if (c < cur) cur = c;
     }
-    while (heap.n && !oom && !bad) {
-        int64_t c = eh_pop(&heap) & 0xffffffffLL;
-        queued[c] = 0;
+    for (Py_ssize_t word = cur >> 6; word < nwords && !oom && !bad;) {
+        uint64_t bits = queued[word];
+        if (!bits) {
+            word++;
+            continue;
+        }
+        queued[word] = bits & (bits - 1); /* take the lowest */
+        int64_t c = ((int64_t)word << 6) | __builtin_ctzll(bits);
+        /* the index is checked where it is read (the edges recomputed), not all first */
+        int64_t t0 = tptr[c], t1 = tptr[c + 1], s0 = sptr[c], s1 = sptr[c + 1];
+        if (t0 < 0 || t1 > ntab || t0 > t1 || (t0 & 1) || s0 < 0 || s1 > nside || s0 > s1) {
+            bad = 1;
+            break;
+        }
         double up = base[2 * c], down = base[2 * c + 1];
-        for (int64_t t = tptr[c]; t < tptr[c + 1]; t += 2) {
+        for (int64_t t = t0; t < t1; t += 2) {
             uint32_t a = (uint32_t)tab[t], b = (uint32_t)tab[t + 1];
             if (a >= (uint32_t)e || b >= (uint32_t)e) {
                 bad = 1;
@@ -310,15 +280,13 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
             oom = 1;
             break;
         }
-        for (int64_t s = sptr[c]; s < sptr[c + 1] && !oom; s++) {
-            uint32_t top = (uint32_t)side[s];
-            if (top >= (uint32_t)e || lower[top] <= lower[c]) {
+        for (int64_t s = s0; s < s1; s++) {
+            int64_t top = side[s];
+            if (top <= c || top >= e || lower[top] <= lower[c]) {
                 bad = 1;
                 break;
             }
-            if (queued[top]) continue;
-            queued[top] = 1;
-            oom = eh_push(&heap, ((int64_t)lower[top] << 32) | top);
+            queued[top >> 6] |= 1ULL << (top & 63);
         }
     }
     Py_END_ALLOW_THREADS;
@@ -334,7 +302,6 @@ nomem:
 done:
     free(moved.a);
     free(queued);
-    free(heap.a);
     rel(&bl), rel(&btp), rel(&bta), rel(&bsp), rel(&bsc), rel(&bb), rel(&bw), rel(&bc);
     return ret;
 }
@@ -368,11 +335,6 @@ PyObject *cch_query(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "cch_query: inconsistent array lengths");
         goto done;
     }
-    for (Py_ssize_t x = 0; x < n; x++)
-        if (ptr[x + 1] < ptr[x] || parent[x] >= n || (parent[x] >= 0 && parent[x] <= x)) {
-            PyErr_SetString(PyExc_ValueError, "cch_query: malformed hierarchy");
-            goto done;
-        }
     for (Py_ssize_t i = 0; i < ns; i++)
         if (src[i] < 0 || src[i] >= n) {
             PyErr_SetString(PyExc_ValueError, "cch_query: source out of range");
@@ -389,18 +351,26 @@ PyObject *cch_query(PyObject *self, PyObject *args) {
     for (Py_ssize_t x = 0; x < n; x++) d[x] = INFINITY;
     /* the sources' ancestors in the elimination tree: their upward search space */
     Py_ssize_t k = 0;
-    for (Py_ssize_t i = 0; i < ns; i++) {
+    for (Py_ssize_t i = 0; i < ns && !bad; i++) {
         if (sc[i] < d[src[i]]) d[src[i]] = sc[i];
         for (int64_t x = src[i]; x >= 0 && !mark[x]; x = parent[x]) {
+            if (parent[x] >= n || (parent[x] >= 0 && parent[x] <= x)) { /* must climb */
+                bad = 1;
+                break;
+            }
             mark[x] = 1;
             list[k++] = (int32_t)x;
         }
     }
     qsort(list, (size_t)k, sizeof(int32_t), cmp_i32);
-    for (Py_ssize_t i = 0; i < k; i++) {
+    for (Py_ssize_t i = 0; i < k && !bad; i++) {
         int32_t x = list[i];
         double dx = d[x];
         if (dx == INFINITY) continue;
+        if (ptr[x] < 0 || ptr[x] > ptr[x + 1] || ptr[x + 1] > e) {
+            bad = 1;
+            break;
+        }
         for (int64_t a = ptr[x]; a < ptr[x + 1]; a++) {
             int32_t y = head[a];
             if ((uint32_t)y >= (uint32_t)n) {
@@ -414,6 +384,10 @@ PyObject *cch_query(PyObject *self, PyObject *args) {
     /* downward: each node takes the best of its higher neighbours, highest node first */
     for (Py_ssize_t x = n - 1; !bad && x >= 0; x--) {
         double dx = d[x];
+        if (ptr[x] < 0 || ptr[x] > ptr[x + 1] || ptr[x + 1] > e) {
+            bad = 1;
+            break;
+        }
         for (int64_t a = ptr[x]; a < ptr[x + 1]; a++) {
             int32_t y = head[a];
             if ((uint32_t)y >= (uint32_t)n || y <= x) {

@@ -145,6 +145,16 @@ def test_kernel_refuses_malformed_arrays() -> None:
         _kernel.cch_customise(np.array([0, 1, 9], dtype=np.int32), metric.weights.copy())
     with pytest.raises(ValueError, match="loop"):
         _kernel.cch_build(2, np.array([1]), np.array([1]))
+    # a triangle index pointing outside its arrays, met where it is read
+    lower, top_ptr, top_ab, side_ptr, side_top = h._triangle_index
+    bad_ptr = top_ptr.copy()
+    bad_ptr[1:] = 10**6
+    bad_ptr[-1] = top_ptr[-1]
+    with pytest.raises(ValueError, match="malformed"):
+        _kernel.cch_update(
+            lower, bad_ptr, top_ab, side_ptr, side_top, metric._base, metric.weights.copy(),
+            np.arange(h.n_edges, dtype=np.int64),
+        )  # fmt: skip
 
 
 def test_real_network(operational_graph) -> None:
