@@ -155,7 +155,9 @@ def alternatives(
         search = _PenalisedSearch(graph, src, sc, tgt, tc, scratch)
         accepted: list[_Candidate] = []
         seen: list[_Candidate] = []
-        seg_mark = np.zeros(len(seg_ptr) - 1, dtype=bool)
+        if len(scratch.seg_mark) < len(seg_ptr) - 1:
+            scratch.seg_mark = np.zeros(len(seg_ptr) - 1, dtype=bool)
+        seg_mark = scratch.seg_mark
         for it in range(int(max_iter)):
             limit = np.inf
             if seen:
@@ -319,15 +321,18 @@ def _overlap(cand: _Candidate, kept: _Candidate, mark: np.ndarray) -> float:
 @dataclass
 class _Scratch:
     """The arrays one call of :func:`alternatives` works in, lent by the graph: penalised
-    arc weights, the group metric, the potential's buffer and the potential, and what the
-    last call changed in the first two (arc positions, group arcs, supergraph edges; None
-    when unknown)."""
+    arc weights, the group metric, the potential's buffer and the potential, what the last
+    call changed in the first two (arc positions, group arcs, supergraph edges; None when
+    unknown), and two arrays a call would otherwise allocate (a fresh array of megabytes
+    costs more to map into memory than a round takes)."""
 
     w: np.ndarray
     metric: Metric
     bounds: np.ndarray
     potential: tuple[Any, ...]
     changed: tuple[list[np.ndarray], ...] | None
+    pair_hi: np.ndarray  # where each group arc's arcs end in the graph's pair order
+    seg_mark: np.ndarray  # all False, one per segment id (grown when the segments grow)
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
@@ -355,7 +360,7 @@ class _PenalisedSearch:
         _, order, starts, _, _, _, self.pair_of, _ = graph._group_structure
         self.order = order
         self.pair_lo = starts
-        self.pair_hi = np.append(starts[1:], len(order))
+        self.pair_hi = scratch.pair_hi  # where each pair's arcs end (starts shifted by one)
         self.hierarchy, metric = graph._group_metric
         self.scratch = scratch
         self.w, self.metric = scratch.w, scratch.metric  # penalised, in CSR arc order
@@ -363,6 +368,7 @@ class _PenalisedSearch:
         if scratch.changed is None:  # unknown (a call that failed): copy every entry
             np.copyto(self.w, graph._w)
             self.hierarchy.copy(metric, into=self.metric)
+            scratch.seg_mark[:] = False
         else:  # undo only what the last call penalised
             positions, pairs, edges = (_joined(x) for x in scratch.changed)
             self.w[positions] = graph._w[positions]
@@ -377,7 +383,16 @@ class _PenalisedSearch:
         hierarchy, metric = graph._group_metric
         # the potential reads the sweep's distances in the hierarchy's rank order
         bounds, potential = graph.potential_buffer(order=hierarchy.rank)
-        return _Scratch(graph._w.copy(), hierarchy.copy(metric), bounds, potential, ([], [], []))
+        _, order, starts, *_ = graph._group_structure
+        return _Scratch(
+            graph._w.copy(),
+            hierarchy.copy(metric),
+            bounds,
+            potential,
+            ([], [], []),
+            np.append(starts[1:], len(order)),
+            np.zeros(0, dtype=bool),
+        )
 
     def done(self) -> None:
         """Hand this call's changes to the next call on the same arrays (see __init__)."""
