@@ -307,12 +307,14 @@ done:
 }
 
 PyObject *cch_query(PyObject *self, PyObject *args) {
-    PyObject *o_ptr, *o_head, *o_parent, *o_w, *o_src, *o_sc, *o_dist;
+    PyObject *o_ptr, *o_head, *o_parent, *o_w, *o_src, *o_sc, *o_dist, *o_climb = Py_None;
     int to = 0; /* 0: distances from the sources; 1: to them (the reverse graph) */
-    if (!PyArg_ParseTuple(args, "OOOOpOOO", &o_ptr, &o_head, &o_parent, &o_w, &to, &o_src,
-                          &o_sc, &o_dist))
+    /* climb: None or the climbing weights alone (E doubles, equal to w[0::2]), which the
+     * downward sweep towards the sources reads: half the memory of the interleaved ones */
+    if (!PyArg_ParseTuple(args, "OOOOpOOO|O", &o_ptr, &o_head, &o_parent, &o_w, &to, &o_src,
+                          &o_sc, &o_dist, &o_climb))
         return NULL;
-    Buf bp = {0}, bh = {0}, bpa = {0}, bw = {0}, bs = {0}, bc = {0}, bd = {0};
+    Buf bp = {0}, bh = {0}, bpa = {0}, bw = {0}, bs = {0}, bc = {0}, bd = {0}, bcl = {0};
     PyObject *ret = NULL;
     unsigned char *mark = NULL;
     int32_t *list = NULL;
@@ -328,6 +330,16 @@ PyObject *cch_query(PyObject *self, PyObject *args) {
      * arcs towards them: climbing and descending weights, swapped for distances to them */
     const double *w1 = (const double *)bw.view.buf + (to ? 1 : 0);
     const double *w2 = (const double *)bw.view.buf + (to ? 0 : 1);
+    Py_ssize_t stride2 = 2;
+    if (o_climb != Py_None && to) {
+        if (get_buf(o_climb, &bcl, "d", 8, 0, "climb")) goto done;
+        if (LEN(bcl, 8) != LEN(bh, 4)) {
+            PyErr_SetString(PyExc_ValueError, "cch_query: climb must give one weight per edge");
+            goto done;
+        }
+        w2 = bcl.view.buf;
+        stride2 = 1;
+    }
     const double *sc = bc.view.buf;
     double *d = bd.view.buf;
     if (n < 0 || LEN(bpa, 4) != n || LEN(bw, 8) != 2 * e || LEN(bc, 8) != ns ||
@@ -394,7 +406,7 @@ PyObject *cch_query(PyObject *self, PyObject *args) {
                 bad = 1;
                 break;
             }
-            double c = d[y] + w2[2 * a];
+            double c = d[y] + w2[stride2 * a];
             if (c < dx) dx = c;
         }
         d[x] = dx;
@@ -408,6 +420,6 @@ PyObject *cch_query(PyObject *self, PyObject *args) {
 done:
     free(mark);
     free(list);
-    rel(&bp), rel(&bh), rel(&bpa), rel(&bw), rel(&bs), rel(&bc), rel(&bd);
+    rel(&bp), rel(&bh), rel(&bpa), rel(&bw), rel(&bs), rel(&bc), rel(&bd), rel(&bcl);
     return ret;
 }

@@ -54,10 +54,18 @@ class Metric:
         path of that shape, ``inf`` where none.
     """
 
-    def __init__(self, arc_weights: np.ndarray, base: np.ndarray, weights: np.ndarray) -> None:
+    def __init__(
+        self,
+        arc_weights: np.ndarray,
+        base: np.ndarray,
+        weights: np.ndarray,
+        climb: np.ndarray | None = None,
+    ) -> None:
         self.arc_weights = arc_weights
         self._base = base  # the arcs' weights on their edges, before customisation
         self.weights = weights
+        # the climbing weights alone (weights[0::2]), for the sweep towards targets
+        self._climb = np.ascontiguousarray(weights[0::2]) if climb is None else climb
 
 
 class CustomisableHierarchy:
@@ -149,10 +157,16 @@ class CustomisableHierarchy:
         """An independent copy of ``metric`` (to :meth:`update` without changing it),
         written into the arrays of ``into`` (a metric of this hierarchy) if given."""
         if into is None:
-            return Metric(metric.arc_weights.copy(), metric._base.copy(), metric.weights.copy())
+            return Metric(
+                metric.arc_weights.copy(),
+                metric._base.copy(),
+                metric.weights.copy(),
+                metric._climb.copy(),
+            )
         np.copyto(into.arc_weights, metric.arc_weights)
         np.copyto(into._base, metric._base)
         np.copyto(into.weights, metric.weights)
+        np.copyto(into._climb, metric._climb)
         return into
 
     def update(self, metric: Metric, arcs: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -189,7 +203,9 @@ class CustomisableHierarchy:
             metric.weights,
             distinct(self._slots[slots] // 2),
         )
-        return np.frombuffer(moved, dtype=np.int32)
+        moved = np.frombuffer(moved, dtype=np.int32)
+        metric._climb[moved] = metric.weights[2 * moved.astype(np.int64)]
+        return moved
 
     def restore(self, metric: Metric, source: Metric, arcs: np.ndarray, edges: np.ndarray) -> None:
         """Make ``metric`` equal to ``source`` again after :meth:`update` calls on it
@@ -203,6 +219,7 @@ class CustomisableHierarchy:
         edges = np.asarray(edges, dtype=np.int64).reshape(-1)
         both = np.concatenate([2 * edges, 2 * edges + 1])
         metric.weights[both] = source.weights[both]
+        metric._climb[edges] = source._climb[edges]
 
     def _checked(self, weights: np.ndarray, n: int) -> np.ndarray:
         w = np.array(weights, dtype=np.float64).reshape(-1)
@@ -276,12 +293,12 @@ class CustomisableHierarchy:
         args = (self.up_ptr, self.up_head, self.parent, metric.weights, to, self.rank[nodes], costs)
         if ranked:
             out = np.empty(self.n_nodes) if out is None else out
-            _kernel.cch_query(*args, out)
+            _kernel.cch_query(*args, out, metric._climb)
             return out
         # rank-order distances in a lent array: a fresh one costs more to map into memory
         # than the sweep takes (see routing._scratch)
         with self._lender.lend(lambda: np.empty(self.n_nodes)) as dist:
-            _kernel.cch_query(*args, dist)
+            _kernel.cch_query(*args, dist, metric._climb)
             if out is None:
                 return dist[self.rank]
             return np.take(dist, self.rank, out=out)

@@ -247,5 +247,5 @@ def test_restore_undoes_updates_to_the_last_bit() -> None:
         arcs.append(a)
     assert not np.array_equal(work.weights, base.weights)
     h.restore(work, base, np.concatenate(arcs), np.concatenate(edges))
-    for name in ("arc_weights", "_base", "weights"):
+    for name in ("arc_weights", "_base", "weights", "_climb"):
         assert np.array_equal(getattr(work, name), getattr(base, name))
