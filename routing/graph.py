@@ -888,30 +888,7 @@ def _csr(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarra
 
 
 def _one_to_all(csr: tuple[np.ndarray, ...], source: int) -> np.ndarray:
-    indptr, head, w = csr
-    n = len(indptr) - 1
-    dist = np.empty(n)
-    pred = np.empty(n, dtype=np.int64)
-    with kernel_scratch(n, len(head)) as ws:
-        _kernel.dijkstra(
-            indptr,
-            head,
-            w,
-            np.array([source], dtype=np.int64),
-            np.zeros(1),
-            _NO_INT,
-            np.empty(0),
-            _NO_INT,
-            0,
-            np.inf,
-            None,
-            dist,
-            pred,
-            _NO_INT,
-            False,
-            ws,
-        )
-    return dist
+    return multi_source(csr, np.array([source], dtype=np.int64), np.zeros(1))[0]
 
 
 def _cheapest_first(w: np.ndarray, first: np.ndarray) -> np.ndarray:
