@@ -515,6 +515,8 @@ def bench_planner(res: Results, repeat: int, calls: int, n_origins: int, tmp: Pa
     def cold() -> None:
         res.add("cold", _cold_route(tmp))
 
+    cch = _cch_case(res, g_cost, search, calls) if search is not None else None
+
     cases = [
         Case("build", build),
         Case("route", route),
@@ -523,6 +525,7 @@ def bench_planner(res: Results, repeat: int, calls: int, n_origins: int, tmp: Pa
         Case("matrix", matrix),
         Case("draws", draws),
         Case("cold", cold),
+        *([Case("cch", cch)] if cch is not None else []),
     ]
     # Untimed warm-up of what caches lazily (the bi-criteria graph, the CLI's imports in the
     # OS file cache, the rules' caches); the matrix reuses the cached cost model and graph.
@@ -542,6 +545,58 @@ def bench_planner(res: Results, repeat: int, calls: int, n_origins: int, tmp: Pa
             file=sys.stderr,
         )
     return planner
+
+
+def _cch_case(res: Results, g: Any, ends: Any, calls: int) -> Callable[[], None]:
+    """What each penalised round of `alternatives` spends on its potential, on the costed
+    graph's graph of network nodes: the customisable hierarchy's full customisation, an
+    update for one penalised route (its group arcs' weights × 1.5), and one PHAST sweep to
+    the destination, against scipy's one-to-all Dijkstra on the same graph (the sweep's
+    distances are checked equal).  The hierarchy's one-off build is timed once, fresh."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    from routing import best_path
+    from routing.customisable import CustomisableHierarchy
+
+    _, src, src_w, dst, dst_w = ends
+    n_g, fwd, _ = g._group_graphs
+    _, _, _, ga, gb, *_ = g._group_structure
+
+    def build() -> Any:
+        built = CustomisableHierarchy(n_g, ga, gb)
+        built._triangle_index  # noqa: B018  (the update's index, built on first use)
+        return built
+
+    t, h = _timed(build)
+    res.add("cch: build", t)
+    res.facts["cch"] = (n_g, len(ga), h.n_edges, h.n_triangles)
+    w = np.ascontiguousarray(fwd[2])
+    groups = g._groups[np.asarray(best_path(g, src, src_w, dst, dst_w).nodes)]
+    steps = np.flatnonzero(groups[1:] != groups[:-1])
+    key = ga * n_g + gb
+    pairs = np.searchsorted(key, groups[steps] * n_g + groups[steps + 1])
+    targets = np.unique(g._groups[np.asarray(dst)])
+    # scipy drops explicit zeros from a sparse matrix: the tiniest positive weight instead
+    rev = csr_matrix((np.maximum(w, np.finfo(float).tiny), (gb, ga)), shape=(n_g, n_g))
+    base = h.customise(w)
+
+    def run() -> None:
+        for _ in range(calls):
+            res.add("cch: customise", _timed(lambda: h.customise(w))[0])
+            metric = h.copy(base)
+            t = _timed(lambda m=metric: h.update(m, pairs, w[pairs] * 1.5))[0]
+            res.add("cch: update", t)
+            t, got = _timed(lambda: h.distances_to(base, targets, np.zeros(len(targets))))
+            res.add("cch: sweep", t)
+            t, ref = _timed(lambda: dijkstra(rev, indices=targets, min_only=True))
+            res.add("cch: scipy", t)
+            fin = np.isfinite(ref)
+            if not (np.array_equal(fin, np.isfinite(got)) and np.allclose(got[fin], ref[fin])):
+                raise BenchError("customisable hierarchy: the sweep differs from scipy")
+        res.facts["cch_update_pairs"] = len(pairs)
+
+    return run
 
 
 def _resolves(planner: Any, name: str) -> bool:
@@ -802,6 +857,11 @@ def _detail(res: Results) -> list[list[str]]:
     row("draws", f"`routing.simulate`, {DRAWS:,} draws of the route's items")
     row("draws schedule", f"↳ `corridors.timing.reliability`, {DRAWS:,} draws with schedule")
     row("cold", f"`corridors route {ORIGIN} {DESTINATION}` cold (whole process)")
+    row("cch: build", "graph of nodes, once: customisable hierarchy (order, elimination, index)")
+    row("cch: customise", "graph of nodes: full customisation (every edge, both directions)")
+    row("cch: update", "graph of nodes: update for one route's arcs × 1.5 (a penalised round)")
+    row("cch: sweep", "graph of nodes: PHAST sweep, every node's distance to the destination")
+    row("cch: scipy", "graph of nodes: scipy `csgraph.dijkstra` from the destination, one-to-all")
     row("costed:corridors", "costed, one query: **corridors `routing.best_path`**")
     row("costed:ch_path", "costed, one query: scgraph CH (dict sources/targets)")
     row("costed:nx_len", "costed, one query: networkx `shortest_path_length`")
@@ -873,6 +933,15 @@ def _ratios(res: Results) -> list[str]:
         out.append(
             f"- Monte Carlo with the opening schedule takes "
             f"{_x(res.med('draws schedule'), res.med('draws'))} plain `simulate`."
+        )
+    if res.has("cch: sweep") and res.has("cch: scipy"):
+        n_g, n_arcs, n_edges, n_tri = res.facts["cch"]
+        out.append(
+            f"- graph of nodes ({n_g:,} nodes, {n_arcs:,} arcs): the customisable hierarchy has "
+            f"{n_edges:,} edges and {n_tri:,} triangles; a sweep takes "
+            f"{_x(res.med('cch: sweep'), res.med('cch: scipy'))} scipy's one-to-all (same "
+            f"distances); an update for {res.facts.get('cch_update_pairs', 0):,} penalised arcs "
+            f"{_x(res.med('cch: update'), res.med('cch: customise'))} a full customisation."
         )
     if res.has("cold") and res.has("route"):
         out.append(f"- the cold route takes {_x(res.med('cold'), res.med('route'))} a warm one.")
