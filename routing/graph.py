@@ -418,6 +418,7 @@ class CostedGraph:
             "_group_graphs",
             "_landmarks",
             "_group_metric",
+            "_alternatives_measures",  # may hold the old weights as lengths
             *_SCRATCH,
             "_group_of_compact",
             "hierarchy",

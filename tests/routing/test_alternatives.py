@@ -359,3 +359,16 @@ def test_calls_after_calls_equal_calls_on_a_fresh_graph(monkeypatch) -> None:
     monkeypatch.setattr(module._PenalisedSearch, "scale", real)
     for job in jobs[::-1]:
         assert run(shared, job) == run(_random_graph(4), job)
+
+
+def test_a_reweighted_copy_measures_overlap_with_its_own_weights() -> None:
+    """Without ``lengths`` the arc weights measure overlap: a copy from ``with_weights``
+    must not reuse the original's memo of them."""
+    from routing.alternatives import _arc_measures
+
+    g, w = _ladder()
+    alternatives(g, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2)  # fills the memo
+    h = g.with_weights(w * np.arange(1, len(w) + 1))
+    alternatives(h, [0], [0.0], [7], [0.0], k=3, max_overlap=0.2)
+    assert np.array_equal(_arc_measures(h, None, None)[0], h._w)
+    assert np.array_equal(_arc_measures(g, None, None)[0], g._w)
