@@ -13,3 +13,19 @@ def distinct(values: np.ndarray) -> np.ndarray:
     keep[:1] = True
     np.not_equal(out[1:], out[:-1], out=keep[1:])
     return out[keep]
+
+
+def indptr(rows: np.ndarray, n: int) -> np.ndarray:
+    """CSR row pointers (``n + 1``) of the row id of each entry (counted, so the ids need
+    not be sorted; the entries must be, for the pointers to delimit them)."""
+    out = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=out[1:])
+    return out
+
+
+def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``lo[i]:hi[i]`` for every ``i``, concatenated, and where each range begins in that
+    concatenation (e.g. the arcs of several CSR rows, and the offsets for ``reduceat``)."""
+    size = hi - lo
+    first = np.cumsum(size) - size
+    return np.repeat(lo - first, size) + np.arange(int(size.sum())), first

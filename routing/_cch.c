@@ -23,13 +23,14 @@
  */
 #include "_common.h"
 
+/* a growable list of node or edge numbers (int32) */
 typedef struct {
     int32_t *a;
     Py_ssize_t n, cap;
-} IVec;
+} IList;
 
 /* append a[0..na) to dst (rows are sorted and deduplicated when their node is eliminated) */
-static int append(IVec *dst, const int32_t *a, Py_ssize_t na) {
+static int append(IList *dst, const int32_t *a, Py_ssize_t na) {
     if (dst->n + na > dst->cap) {
         Py_ssize_t cap = 2 * (dst->n + na);
         int32_t *p = realloc(dst->a, (size_t)cap * sizeof(int32_t));
@@ -47,9 +48,6 @@ static int cmp_i32(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
-static PyObject *bytes_or_empty(const void *p, Py_ssize_t len) {
-    return PyBytes_FromStringAndSize(len ? (const char *)p : "", len);
-}
 
 PyObject *cch_build(PyObject *self, PyObject *args) {
     Py_ssize_t n;
@@ -57,7 +55,7 @@ PyObject *cch_build(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "nOO", &n, &o_u, &o_v)) return NULL;
     Buf bu = {0}, bv = {0};
     PyObject *ret = NULL;
-    IVec *up = NULL;
+    IList *up = NULL;
     int64_t *ptr = NULL;
     int32_t *head = NULL, *parent = NULL, *tri = NULL;
     Py_ssize_t *deg = NULL;
@@ -73,7 +71,7 @@ PyObject *cch_build(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "cch_build: edge end out of range or a loop");
             goto done;
         }
-    up = calloc((size_t)n + 1, sizeof(IVec));
+    up = calloc((size_t)n + 1, sizeof(IList));
     deg = calloc((size_t)n + 1, sizeof(Py_ssize_t));
     parent = malloc(((size_t)n + 1) * sizeof(int32_t));
     ptr = malloc(((size_t)n + 1) * sizeof(int64_t));
@@ -92,7 +90,7 @@ PyObject *cch_build(PyObject *self, PyObject *args) {
      * merging them into the lowest of them (its parent in the elimination tree) */
     Py_ssize_t total = 0, n_tri = 0;
     for (Py_ssize_t x = 0; x < n; x++) {
-        IVec *ux = &up[x];
+        IList *ux = &up[x];
         if (ux->n > 1) {
             qsort(ux->a, (size_t)ux->n, sizeof(int32_t), cmp_i32);
             Py_ssize_t k = 1;
@@ -144,9 +142,9 @@ PyObject *cch_build(PyObject *self, PyObject *args) {
                 t++;
             }
         }
-    ret = Py_BuildValue("(NNNN)", bytes_or_empty(ptr, (n + 1) * 8),
-                        bytes_or_empty(head, total * 4), bytes_or_empty(parent, n * 4),
-                        bytes_or_empty(tri, t * 3 * 4));
+    ret = Py_BuildValue("(NNNN)", bytes_of(ptr, (n + 1) * 8),
+                        bytes_of(head, total * 4), bytes_of(parent, n * 4),
+                        bytes_of(tri, t * 3 * 4));
     goto done;
 nomem:
     PyErr_NoMemory();
@@ -210,7 +208,7 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
     Buf bl = {0}, btp = {0}, bta = {0}, bsp = {0}, bsc = {0}, bb = {0}, bw = {0}, bc = {0};
     PyObject *ret = NULL;
     uint64_t *queued = NULL; /* bitset of the edges due for recomputing */
-    IVec moved = {0};        /* the edges whose weights changed, returned */
+    IList moved = {0};        /* the edges whose weights changed, returned */
     if (get_buf(o_lower, &bl, "i", 4, 0, "lower") || get_buf(o_tptr, &btp, "i", 8, 0, "top_ptr") ||
         get_buf(o_tab, &bta, "i", 4, 0, "top_ab") || get_buf(o_sptr, &bsp, "i", 8, 0, "side_ptr") ||
         get_buf(o_sc, &bsc, "i", 4, 0, "side_top") || get_buf(o_base, &bb, "d", 8, 0, "base") ||
@@ -272,6 +270,7 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
             via = w[2 * b + 1] + w[2 * a];
             if (via < down) down = via;
         }
+        if (bad) break; /* nothing written from a partial minimum */
         if (up == w[2 * c] && down == w[2 * c + 1]) continue;
         w[2 * c] = up;
         w[2 * c + 1] = down;
@@ -295,7 +294,7 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "cch_update: malformed triangle index");
         goto done;
     }
-    ret = bytes_or_empty(moved.a, moved.n * 4);
+    ret = bytes_of(moved.a, moved.n * 4);
     goto done;
 nomem:
     PyErr_NoMemory();

@@ -187,9 +187,6 @@ static int priority(Ctx *C, int32_t x, double *prio) {
     return 0;
 }
 
-static PyObject *bytes_of(const void *p, Py_ssize_t len) {
-    return PyBytes_FromStringAndSize(len ? (const char *)p : "", len);
-}
 
 /* ch_build(indptr int64[n+1], head int32[m], w float64[m]) -> tuple of bytes:
  * (rank int32[n], up_ptr int64[n+1], up_head int32, up_w float64, up_edge int32,

@@ -1,6 +1,7 @@
 /*
- * Shared by the compiled modules of the routing package (_kernel.c, _ch.c): buffer access
- * through the buffer protocol with dtype checks, and a binary heap of (key, hops, node).
+ * Shared by the compiled modules of the routing package (_kernel.c, _ch.c, _cch.c): buffer
+ * access through the buffer protocol with dtype checks, results as bytes, and a binary heap
+ * of (key, hops, node).
  */
 #ifndef ROUTING_COMMON_H
 #define ROUTING_COMMON_H
@@ -48,6 +49,11 @@ static void rel(Buf *b) {
 }
 
 #define LEN(b, sz) ((b).view.len / (sz))
+
+/* len bytes at p as a Python bytes object (an empty one for len 0, whatever p is) */
+static inline PyObject *bytes_of(const void *p, Py_ssize_t len) {
+    return PyBytes_FromStringAndSize(len ? (const char *)p : "", len);
+}
 
 /* ------------------------------------------------------------------ heap of (key, hops, node) */
 

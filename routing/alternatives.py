@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from geodata.errors import InvalidInputError, NoRouteError
-from routing._arrays import distinct
+from routing._arrays import distinct, indptr, ranges
 from routing._scratch import Lender
 from routing.customisable import Metric
 from routing.graph import CostedGraph, Path
@@ -195,11 +195,7 @@ def alternatives(
                 break
             # penalise every arc of every segment the candidate used
             used = distinct(cand.segments)
-            lo, size = seg_ptr[used], seg_ptr[used + 1] - seg_ptr[used]
-            first = np.cumsum(size) - size
-            search.scale(
-                seg_arcs[np.repeat(lo - first, size) + np.arange(int(size.sum()))], penalty
-            )
+            search.scale(seg_arcs[ranges(seg_ptr[used], seg_ptr[used + 1])[0]], penalty)
         search.done()
         logger.info("alternatives: %d of %d found in %d searches", len(accepted), k, len(seen))
     rest = sorted(accepted[1:], key=lambda c: c.path.cost)
@@ -246,8 +242,7 @@ def _arc_measures(
         return memo[3]
     arc_len, arc_seg = _gather_measures(graph, lengths, segments)
     order = np.argsort(arc_seg, kind="stable")
-    seg_ptr = np.zeros(int(arc_seg.max(initial=-1)) + 2, dtype=np.int64)
-    np.cumsum(np.bincount(arc_seg, minlength=len(seg_ptr) - 1), out=seg_ptr[1:])
+    seg_ptr = indptr(arc_seg, int(arc_seg.max(initial=-1)) + 1)
     measures = (arc_len, arc_seg, seg_ptr, order)
     graph.__dict__["_alternatives_measures"] = (
         graph._edge,
@@ -323,7 +318,7 @@ class _Scratch:
     """The arrays one call of :func:`alternatives` works in, lent by the graph: penalised
     arc weights, the group metric, the potential's buffer and the potential, what the last
     call changed in the first two (arc positions, group arcs, supergraph edges; None when
-    unknown), and two arrays a call would otherwise allocate (a fresh array of megabytes
+    unknown), and an array a call would otherwise allocate (a fresh array of megabytes
     costs more to map into memory than a round takes)."""
 
     w: np.ndarray
@@ -331,7 +326,6 @@ class _Scratch:
     bounds: np.ndarray
     potential: tuple[Any, ...]
     changed: tuple[list[np.ndarray], ...] | None
-    pair_hi: np.ndarray  # where each group arc's arcs end in the graph's pair order
     seg_mark: np.ndarray  # all False, one per segment id (grown when the segments grow)
 
 
@@ -357,10 +351,7 @@ class _PenalisedSearch:
         self.src, self.sc = src, sc
         self.tgt, self.tc = tgt, tc
         self.tg = graph._groups[tgt]
-        _, order, starts, _, _, _, self.pair_of, _ = graph._group_structure
-        self.order = order
-        self.pair_lo = starts
-        self.pair_hi = scratch.pair_hi  # where each pair's arcs end (starts shifted by one)
+        _, self.order, self.pair_lo, _, _, _, self.pair_of, self.pair_hi = graph._group_structure
         self.hierarchy, metric = graph._group_metric
         self.scratch = scratch
         self.w, self.metric = scratch.w, scratch.metric  # penalised, in CSR arc order
@@ -383,14 +374,12 @@ class _PenalisedSearch:
         hierarchy, metric = graph._group_metric
         # the potential reads the sweep's distances in the hierarchy's rank order
         bounds, potential = graph.potential_buffer(order=hierarchy.rank)
-        _, order, starts, *_ = graph._group_structure
         return _Scratch(
             graph._w.copy(),
             hierarchy.copy(metric),
             bounds,
             potential,
             ([], [], []),
-            np.append(starts[1:], len(order)),
             np.zeros(0, dtype=bool),
         )
 
@@ -411,12 +400,9 @@ class _PenalisedSearch:
         pairs = pairs[pairs >= 0]
         if not len(pairs):
             return
-        lo, hi = self.pair_lo[pairs], self.pair_hi[pairs]
-        size = hi - lo
-        first = np.cumsum(size) - size
-        members = self.order[np.repeat(lo - first, size) + np.arange(int(size.sum()))]
+        at, first = ranges(self.pair_lo[pairs], self.pair_hi[pairs])
         moved = self.hierarchy.update(
-            self.metric, pairs, np.minimum.reduceat(self.w[members], first)
+            self.metric, pairs, np.minimum.reduceat(self.w[self.order[at]], first)
         )
         self.changed[1].append(pairs)
         self.changed[2].append(moved)

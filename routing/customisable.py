@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from geodata.errors import InvalidInputError
-from routing._arrays import distinct
+from routing._arrays import distinct, indptr, ranges
 from routing._native import load
 from routing._scratch import Lender
 
@@ -184,11 +184,8 @@ class CustomisableHierarchy:
         if not len(slots):
             return np.empty(0, dtype=np.int32)
         if self._parallel:  # the cheapest of each slot's arcs, recomputed
-            lo, hi = self._starts[slots], self._ends[slots]
-            size = hi - lo
-            first = np.cumsum(size) - size
-            members = self._arc[np.repeat(lo - first, size) + np.arange(int(size.sum()))]
-            value = np.minimum.reduceat(metric.arc_weights[members], first)
+            at, first = ranges(self._starts[slots], self._ends[slots])
+            value = np.minimum.reduceat(metric.arc_weights[self._arc[at]], first)
         else:
             value = metric.arc_weights[self._arc[slots]]
         metric._base[self._slots[slots]] = value
@@ -244,11 +241,11 @@ class CustomisableHierarchy:
         tri = self.triangles.reshape(-1, 3)
         by_top = np.argsort(tri[:, 2], kind="stable")
         top_ab = np.ascontiguousarray(tri[by_top, :2]).reshape(-1)
-        top_ptr = 2 * _indptr(tri[:, 2], e)
+        top_ptr = 2 * indptr(tri[:, 2], e)
         low = np.concatenate([tri[:, 0], tri[:, 1]])
         top = np.concatenate([tri[:, 2], tri[:, 2]])
         by_low = np.argsort(low, kind="stable")
-        return lower, top_ptr, top_ab, _indptr(low, e), np.ascontiguousarray(top[by_low])
+        return lower, top_ptr, top_ab, indptr(low, e), np.ascontiguousarray(top[by_low])
 
     def distances_to(
         self,
@@ -319,10 +316,3 @@ def _fill_reducing_rank(n: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     # perm_c[i] is the column of the factored (permuted) matrix that holds node i, i.e.
     # node i's position in the elimination order
     return np.asarray(lu.perm_c, dtype=np.int64)
-
-
-def _indptr(rows: np.ndarray, n: int) -> np.ndarray:
-    """CSR row pointers of row ids (counted, so the ids need not be sorted)."""
-    out = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=out[1:])
-    return out

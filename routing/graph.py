@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from geodata.errors import InvalidInputError, NoRouteError
+from routing._arrays import indptr
 from routing._native import load
 from routing._scratch import Lender, kernel_scratch
 from routing.customisable import CustomisableHierarchy, Metric
@@ -139,7 +140,7 @@ class CostedGraph:
         self._w = w[order]
         self._edge, self._fwd = arc_edge[order], arc_fwd[order]
         self.n_nodes = n_nodes
-        self.indptr = _indptr(self._src, n_nodes)
+        self.indptr = indptr(self._src, n_nodes)
         # compact numbering for the kernel: only nodes with an arc (order kept)
         used = np.zeros(n_nodes, dtype=bool)
         used[self._src] = True
@@ -150,7 +151,7 @@ class CostedGraph:
         csrc = self._pos[self._src]
         self._tail = csrc  # compact tail of each arc
         self._head = self._pos[self._dst].astype(np.int32)
-        self._cptr = _indptr(csrc, len(self._state))
+        self._cptr = indptr(csrc, len(self._state))
         # without groups each node is its own group: A* with landmarks on the graph itself
         self._groups = np.arange(n_nodes) if groups is None else np.asarray(groups, np.int64)
         self._queries = 0
@@ -286,7 +287,7 @@ class CostedGraph:
         return dist, pred
 
     def __getstate__(self) -> dict[str, Any]:
-        # per-thread scratch arrays are not pickled (made anew where needed)
+        # lent scratch arrays are not pickled (made anew where needed)
         return {k: v for k, v in self.__dict__.items() if k not in _SCRATCH}
 
     def _output(self) -> AbstractContextManager[tuple[np.ndarray, ...]]:
@@ -437,8 +438,8 @@ class CostedGraph:
     def _group_structure(self) -> tuple[Any, ...]:
         """Number of groups; the arcs between two groups ordered by (from, to) group; where
         each pair of groups starts among them; the pair's from and to group; the order of
-        the pairs by to group; the pair of each arc (-1 inside a group); each pair's
-        position in the transposed order."""
+        the pairs by to group; the pair of each arc (-1 inside a group); where each pair's
+        arcs end among them."""
         g = self._groups
         n_g = int(g.max(initial=-1)) + 1
         a, b = g[self._src], g[self._dst]
@@ -454,9 +455,8 @@ class CostedGraph:
         back = np.argsort(gb, kind="stable")  # the transposed CSR's order
         pair_of = np.full(len(self._w), -1, dtype=np.int64)  # arc -> pair (-1: inside)
         pair_of[order] = np.cumsum(first) - 1
-        rev_pos = np.empty(len(back), dtype=np.int64)  # pair -> position in the transposed
-        rev_pos[back] = np.arange(len(back))
-        return n_g, order, starts, ga, gb, back, pair_of, rev_pos
+        ends = np.append(starts[1:], len(order))  # where each pair's arcs end
+        return n_g, order, starts, ga, gb, back, pair_of, ends
 
     @cached_property
     def _group_graphs(self) -> tuple[int, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
@@ -472,8 +472,8 @@ class CostedGraph:
         """:attr:`_group_graphs` for other arc weights (CSR order)."""
         n_g, order, starts, ga, gb, back, *_ = self._group_structure
         w = np.minimum.reduceat(weights[order], starts) if len(starts) else np.empty(0)
-        fwd = (_indptr(ga, n_g), gb.astype(np.int32), w)  # pairs are sorted by ga
-        rev = (_indptr(gb[back], n_g), ga[back].astype(np.int32), w[back])
+        fwd = (indptr(ga, n_g), gb.astype(np.int32), w)  # pairs are sorted by ga
+        rev = (indptr(gb[back], n_g), ga[back].astype(np.int32), w[back])
         return n_g, fwd, rev
 
     def potential(
@@ -843,7 +843,7 @@ _TREES_LOCK = threading.Lock()
 _NO_INT = np.empty(0, np.int64)
 _ZERO = np.zeros(1)
 _ZERO.flags.writeable = False
-#: Per-thread scratch arrays a graph keeps in its ``__dict__`` (not pickled, not copied).
+#: Lenders of scratch arrays a graph keeps in its ``__dict__`` (not pickled, not copied).
 _SCRATCH = ("_search_scratch", "_alternatives_scratch")
 
 
@@ -873,13 +873,6 @@ def _shared_hierarchy(n: int, tail: np.ndarray, head: np.ndarray) -> Customisabl
         while len(_HIERARCHIES) > _HIERARCHIES_KEPT:
             _HIERARCHIES.popitem(last=False)
     return built
-
-
-def _indptr(rows: np.ndarray, n: int) -> np.ndarray:
-    """CSR row pointers of sorted row ids."""
-    out = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=out[1:])
-    return out
 
 
 def _csr(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:

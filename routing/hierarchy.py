@@ -18,13 +18,13 @@ on request (:meth:`routing.CostedGraph.contract`) and drops it with the weights.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from routing._native import load
+from routing._scratch import Lender
 
 _kernel = load()
 
@@ -51,7 +51,8 @@ _LAYOUT = (
 
 @dataclass
 class _Workspace:
-    """Per-thread search state of both directions (reset by the kernel after each query)."""
+    """Search state of both directions, lent to one query at a time (the kernel resets it
+    after each query)."""
 
     fdist: np.ndarray
     fpred: np.ndarray
@@ -105,28 +106,18 @@ class Hierarchy:
         self.n_nodes = len(indptr) - 1
         self.n_shortcuts = int((self._a["edge_arc"] < 0).sum())
         self._args = tuple(self._a[name] for name, _ in _LAYOUT[1:])
-        self._local = threading.local()
+        self._lender: Lender[_Workspace] = Lender()
 
     def __getstate__(self) -> dict[str, object]:
-        # the per-thread workspaces are scratch: not pickled, made anew where needed
+        # the lent workspaces are scratch: not pickled, made anew where needed
         state = self.__dict__.copy()
-        state.pop("_local")
+        state["_lender"] = Lender()
         return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._local = threading.local()
 
     @property
     def rank(self) -> np.ndarray:
         """Contraction order of each node (0 is contracted first)."""
         return self._a["rank"]
-
-    def _workspace(self) -> _Workspace:
-        ws = getattr(self._local, "ws", None)
-        if ws is None:
-            ws = self._local.ws = _Workspace.new(self.n_nodes)
-        return ws
 
     def query(
         self,
@@ -139,22 +130,24 @@ class Hierarchy:
         (exit costs): ``(cost, meeting node, arc positions in path order)``, or None if no
         target is reachable.  A path of no arcs (a source that is a target) has the
         meeting node as its only node."""
-        ws = self._workspace()
-        found = _kernel.ch_query(
-            *self._args,
-            np.ascontiguousarray(sources, dtype=np.int64),
-            np.ascontiguousarray(source_costs, dtype=np.float64),
-            np.ascontiguousarray(targets, dtype=np.int64),
-            np.ascontiguousarray(target_costs, dtype=np.float64),
-            ws.fdist,
-            ws.fpred,
-            ws.fflag,
-            ws.ftouch,
-            ws.bdist,
-            ws.bpred,
-            ws.bflag,
-            ws.btouch,
-        )
+        # the kernel leaves a workspace as it found it (reset), so the next borrower can
+        # take it as it is
+        with self._lender.lend(lambda: _Workspace.new(self.n_nodes)) as ws:
+            found = _kernel.ch_query(
+                *self._args,
+                np.ascontiguousarray(sources, dtype=np.int64),
+                np.ascontiguousarray(source_costs, dtype=np.float64),
+                np.ascontiguousarray(targets, dtype=np.int64),
+                np.ascontiguousarray(target_costs, dtype=np.float64),
+                ws.fdist,
+                ws.fpred,
+                ws.fflag,
+                ws.ftouch,
+                ws.bdist,
+                ws.bpred,
+                ws.bflag,
+                ws.btouch,
+            )
         if found is None:
             return None
         cost, meet, arcs = found

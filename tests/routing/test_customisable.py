@@ -249,3 +249,21 @@ def test_restore_undoes_updates_to_the_last_bit() -> None:
     h.restore(work, base, np.concatenate(arcs), np.concatenate(edges))
     for name in ("arc_weights", "_base", "weights", "_climb"):
         assert np.array_equal(getattr(work, name), getattr(base, name))
+
+
+def test_an_update_on_a_broken_index_leaves_the_weights_alone() -> None:
+    """A triangle pointing outside the edges is refused before anything is written."""
+    rng = np.random.default_rng(2)
+    tail, head = rng.integers(0, 30, 120), rng.integers(0, 30, 120)
+    h = CustomisableHierarchy(30, tail, head)
+    metric = h.customise(rng.uniform(1.0, 5.0, 120))
+    lower, top_ptr, top_ab, side_ptr, side_top = h._triangle_index
+    assert len(top_ab)  # the graph has triangles to corrupt
+    broken = np.full_like(top_ab, h.n_edges + 5)
+    weights = metric.weights.copy()
+    with pytest.raises(ValueError, match="malformed"):
+        _kernel.cch_update(
+            lower, top_ptr, broken, side_ptr, side_top, metric._base, weights,
+            np.arange(h.n_edges, dtype=np.int64),
+        )  # fmt: skip
+    assert np.array_equal(weights, metric.weights)
