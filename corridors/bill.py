@@ -522,7 +522,9 @@ def _with_waits(model: CostModel, items: list[Item]) -> list[Item]:
             mode = it.details.get("mode", "road")
             status = post_open(key, it.details["direction"], clock, mode=mode, rules=model.rules)
             if not status.open:
-                # a post with no known reopening has no arcs (costing), so this one reopens
+                # costing leaves out posts shut for good soon after departure, not every
+                # later closure: next_opening raises PostClosedError for a route that arrives
+                # after one (a route that cannot be completed)
                 opening = next_opening(
                     key, it.details["direction"], clock, mode=mode, rules=model.rules
                 )

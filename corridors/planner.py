@@ -24,7 +24,7 @@ from corridors.costing import ARC_KINDS, TRAVEL_MODES, CostModel
 from corridors.emissions import with_emissions
 from corridors.gazetteer import Place, PlaceIndex
 from corridors.rules import Rules, load_rules, tir_available
-from corridors.rules.query import open_throughout, opening_at
+from corridors.rules.query import PostClosedError, open_throughout, opening_at
 from corridors.shipment import Shipment
 from corridors.timing import DEFAULT_DRAWS, reliability
 from geodata.errors import InvalidInputError, NoRouteError, UnknownPlaceError
@@ -106,6 +106,7 @@ class Route:
     network_hash: str
     reliability: dict[str, Any] = field(default_factory=dict)
     label: str = ""
+    caveats: tuple[str, ...] = ()  # found while building the route, said in its notes
 
     @property
     def distance_km(self) -> float:
@@ -131,7 +132,8 @@ class Route:
     def notes(self) -> list[str]:
         """What the user should know about how the request was applied: a back-haul asked
         for where the road line-haul of some country has no back-haul rate in the rules (the
-        outbound rate applies there)."""
+        outbound rate applies there), and why a route has no time distribution (a post on it
+        shuts for good while slower draws are still on the way)."""
         out = []
         if self.shipment.backhaul:
             road = [
@@ -152,7 +154,7 @@ class Route:
                     "back-haul rate in the rules (linehaul.toml road.<country>.backhaul_factor); "
                     "the outbound rate applies there"
                 )
-        return out
+        return out + list(self.caveats)
 
     def geometry(self) -> dict[str, Any]:
         """The whole route as a GeoJSON MultiLineString (one line per leg)."""
@@ -1169,13 +1171,28 @@ class Planner:
             model, arcs, o, d, self._name_of, start_state=start, end_state=end, keys=keys
         )
         legs = with_emissions(self._legs(model, arcs, keys), model.shipment, self.rules)
-        rel = (
-            reliability(model, bill, n=draws, seed=seed, deadline=deadline, openings=openings)
-            if draws
-            else {}
-        )
+        rel: dict[str, Any] = {}
+        caveats: tuple[str, ...] = ()
+        if draws:
+            try:
+                rel = reliability(
+                    model, bill, n=draws, seed=seed, deadline=deadline, openings=openings
+                )
+            except PostClosedError as exc:  # the route itself gets there before the closure
+                caveats = (
+                    f"no door-to-door time distribution: {exc}, and slower draws of the "
+                    "Monte Carlo reach it after that",
+                )
         return Route(
-            o, d, objective, model.shipment, tuple(legs), bill, self.network.content_hash, rel
+            o,
+            d,
+            objective,
+            model.shipment,
+            tuple(legs),
+            bill,
+            self.network.content_hash,
+            rel,
+            caveats=caveats,
         )
 
     def _ends(

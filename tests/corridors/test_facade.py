@@ -64,3 +64,18 @@ def test_places_stays_the_search_function_after_routing(network) -> None:
     corridors.route("Tashkent", "Samarkand", shipment=SHIPMENT)
     found = corridors.places("karachi", kind="port")
     assert callable(corridors.places) and found and found[0].locode == "PKKHI"
+
+
+def test_a_route_reaching_a_post_before_it_shuts_for_good_is_still_a_route(planner) -> None:
+    """Torkham shuts from 2025-10-12 with no known reopening (rules). A KAZ truck leaving
+    Almaty on 2025-10-04 reaches it on 2025-10-10, but slower Monte Carlo draws would arrive
+    after: the route comes back with its bill and a note, without a time distribution,
+    instead of failing."""
+    sh = Shipment(carrier="KAZ", departure=dt.date(2025, 10, 4))
+    route = planner.route("Almaty", "Karachi", shipment=sh)
+    assert any(it.details.get("post_key") == "torkham" for it in route.bill.items)
+    assert route.reliability == {}
+    assert any("Torkham" in n and "no door-to-door time distribution" in n for n in route.notes)
+    assert route.to_dict()["notes"] == route.notes
+    # without draws nothing was in the way, and nothing is said
+    assert planner.route("Almaty", "Karachi", shipment=sh, draws=0).notes == []
