@@ -861,6 +861,11 @@ class Planner:
         UnknownPlaceError
             For an unknown name (before any search runs).
         """
+        for what, names in (("origins", origins), ("destinations", destinations)):
+            if isinstance(names, str):  # a name would be read letter by letter
+                raise InvalidInputError(
+                    f"{what} must be a list of places, not the string {names!r}"
+                )
         if not origins or not destinations:
             raise InvalidInputError("a matrix needs at least one origin and one destination")
         _check_objective(objective)

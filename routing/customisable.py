@@ -91,6 +91,8 @@ class CustomisableHierarchy:
 
     def __init__(self, n_nodes: int, tail: np.ndarray, head: np.ndarray) -> None:
         n = int(n_nodes)
+        if n < 0:
+            raise InvalidInputError(f"n_nodes must not be negative, not {n_nodes!r}")
         tail = np.asarray(tail, dtype=np.int64).reshape(-1)
         head = np.asarray(head, dtype=np.int64).reshape(-1)
         if tail.shape != head.shape:
@@ -175,10 +177,8 @@ class CustomisableHierarchy:
         are recomputed: the result equals :meth:`customise` of all the new weights.
         Returns the supergraph edges whose customised weights changed (for
         :meth:`restore`)."""
-        arcs = np.asarray(arcs, dtype=np.int64).reshape(-1)
-        if len(arcs) and (arcs.min() < 0 or arcs.max() >= self._n_arcs):
-            raise InvalidInputError(f"arc out of range 0..{self._n_arcs - 1}")
-        metric.arc_weights[arcs] = self._checked(weights, len(arcs))
+        arcs = _indices(arcs, self._n_arcs, "arc")
+        metric.arc_weights[arcs] = self._checked(weights, len(arcs), "listed arc")
         slots = distinct(self._slot_of[arcs])
         slots = slots[slots >= 0]  # loops have none
         if not len(slots):
@@ -208,7 +208,7 @@ class CustomisableHierarchy:
         """Make ``metric`` equal to ``source`` again after :meth:`update` calls on it
         changed only ``arcs`` (their indices) and ``edges`` (what the calls returned): a
         copy of those entries, instead of :meth:`copy` of every one."""
-        arcs = np.asarray(arcs, dtype=np.int64).reshape(-1)
+        arcs = _indices(arcs, self._n_arcs, "arc")
         metric.arc_weights[arcs] = source.arc_weights[arcs]
         slots = self._slot_of[arcs]
         slots = self._slots[slots[slots >= 0]]
@@ -218,10 +218,10 @@ class CustomisableHierarchy:
         metric.weights[both] = source.weights[both]
         metric._climb[edges] = source._climb[edges]
 
-    def _checked(self, weights: np.ndarray, n: int) -> np.ndarray:
+    def _checked(self, weights: np.ndarray, n: int, per: str = "arc") -> np.ndarray:
         w = np.array(weights, dtype=np.float64).reshape(-1)
         if w.shape != (n,):
-            raise InvalidInputError(f"weights must give one value per arc ({n})")
+            raise InvalidInputError(f"weights must give one value per {per} ({n})")
         if np.isnan(w).any() or (w < 0).any():
             raise InvalidInputError("weights must be non-negative numbers")
         return w
@@ -279,14 +279,22 @@ class CustomisableHierarchy:
         out: np.ndarray | None = None,
         ranked: bool = False,
     ) -> np.ndarray:
-        nodes = np.asarray(nodes, dtype=np.int64).reshape(-1)
+        nodes = _indices(nodes, self.n_nodes, "node")
         costs = np.asarray(costs, dtype=np.float64).reshape(-1)
         if nodes.shape != costs.shape:
             raise InvalidInputError("one cost is needed per node")
-        if len(nodes) and (nodes.min() < 0 or nodes.max() >= self.n_nodes):
-            raise InvalidInputError(f"node out of range 0..{self.n_nodes - 1}")
-        if out is not None and (out.shape != (self.n_nodes,) or out.dtype != np.float64):
-            raise InvalidInputError(f"out must be a float64 array of {self.n_nodes}")
+        if np.isnan(costs).any() or (costs < 0).any():
+            raise InvalidInputError("costs must be non-negative numbers")
+        if out is not None and (
+            not isinstance(out, np.ndarray)
+            or out.shape != (self.n_nodes,)
+            or out.dtype != np.float64
+            or not out.flags.c_contiguous
+            or not out.flags.writeable
+        ):
+            raise InvalidInputError(
+                f"out must be a writable, contiguous float64 array of {self.n_nodes}"
+            )
         args = (self.up_ptr, self.up_head, self.parent, metric.weights, to, self.rank[nodes], costs)
         if ranked:
             out = np.empty(self.n_nodes) if out is None else out
@@ -316,3 +324,17 @@ def _fill_reducing_rank(n: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     # perm_c[i] is the column of the factored (permuted) matrix that holds node i, i.e.
     # node i's position in the elimination order
     return np.asarray(lu.perm_c, dtype=np.int64)
+
+
+def _indices(values: np.ndarray, n: int, what: str) -> np.ndarray:
+    """``values`` as int64 indices below ``n``; refuses fractions and indices out of range."""
+    arr = np.asarray(values).reshape(-1)
+    whole = arr.dtype.kind in "iu" or (
+        arr.dtype.kind == "f" and bool(np.array_equal(arr, np.floor(arr)))
+    )
+    if arr.size and not whole:
+        raise InvalidInputError(f"{what} indices must be integers")
+    arr = arr.astype(np.int64)
+    if len(arr) and (arr.min() < 0 or arr.max() >= n):
+        raise InvalidInputError(f"{what} out of range 0..{n - 1}")
+    return arr

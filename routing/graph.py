@@ -242,7 +242,9 @@ class CostedGraph:
         that searches repeatedly: fresh arrays of this size cost more to map into memory
         than a short search takes.  ``out`` = ``(dist, pred, touched, count)`` (int64, one
         per compact node; int64[1], -1 at first) also lists the states the last search
-        settled, so that the next one resets only those instead of every state.
+        settled, so that the next one resets only those instead of every state: the four
+        must only ever be written by these searches (``count`` -1 means "unknown", and
+        every state is reset).
         """
         pos = self._pos
         s = pos[sources]
@@ -261,8 +263,12 @@ class CostedGraph:
         tcost = np.concatenate(tc) if tc else np.empty(0)
         tset = np.concatenate(ts) if ts else np.empty(0, np.int64)
         nc = len(self._state)
-        dist, pred = (np.empty(nc), np.empty(nc, dtype=np.int64)) if out is None else out[:2]
-        clean = tuple(out[2:]) if out is not None and len(out) > 2 else None
+        if out is None:
+            dist, pred, clean = np.empty(nc), np.empty(nc, dtype=np.int64), None
+        else:
+            _check_out(out, nc)
+            dist, pred = out[:2]
+            clean = tuple(out[2:]) or None
         best = np.empty(len(target_sets), dtype=np.int64)
         with kernel_scratch(nc, len(self._head)) as ws:
             _kernel.dijkstra(
@@ -883,6 +889,21 @@ def _csr(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarra
 
 def _one_to_all(csr: tuple[np.ndarray, ...], source: int) -> np.ndarray:
     return multi_source(csr, np.array([source], dtype=np.int64), np.zeros(1))[0]
+
+
+def _check_out(out: tuple[np.ndarray, ...], nc: int) -> None:
+    """Refuse ``out`` arrays of :meth:`CostedGraph.search` of the wrong number, kind or
+    length (the kernel would otherwise refuse them with a less telling message)."""
+    kinds = (np.float64, np.int64, np.int64, np.int64)
+    sizes = (nc, nc, nc, 1)
+    if not isinstance(out, tuple | list) or len(out) not in (2, 4):
+        raise InvalidInputError("out must be (dist, pred) or (dist, pred, touched, count)")
+    for a, kind, size in zip(out, kinds, sizes, strict=False):
+        if not isinstance(a, np.ndarray) or a.dtype != kind or a.shape != (size,):
+            raise InvalidInputError(
+                f"out arrays must be {', '.join(np.dtype(k).name for k in kinds[: len(out)])} "
+                f"of {nc} ({nc} and 1 for touched and count)"
+            )
 
 
 def _cheapest_first(w: np.ndarray, first: np.ndarray) -> np.ndarray:

@@ -79,3 +79,16 @@ def test_a_route_reaching_a_post_before_it_shuts_for_good_is_still_a_route(plann
     assert route.to_dict()["notes"] == route.notes
     # without draws nothing was in the way, and nothing is said
     assert planner.route("Almaty", "Karachi", shipment=sh, draws=0).notes == []
+
+
+@pytest.mark.parametrize(
+    ("origins", "destinations", "message"),
+    [
+        ("Osh", ["PKKHI"], "origins must be a list of places"),
+        (["Osh"], "PKKHI", "destinations must be a list of places"),
+        (["Osh"], [], "at least one origin and one destination"),
+    ],
+)
+def test_matrix_refuses_a_bare_name_or_no_destination(network, origins, destinations, message):
+    with pytest.raises(corridors.InvalidInputError, match=message):
+        corridors.matrix(origins, destinations)

@@ -129,6 +129,24 @@ def test_bad_input_is_refused() -> None:
         h.update(metric, np.array([2]), np.ones(1))
     with pytest.raises(InvalidInputError, match="out of range"):
         CustomisableHierarchy(2, np.array([0]), np.array([2]))
+    with pytest.raises(InvalidInputError, match="negative"):
+        CustomisableHierarchy(-1, np.array([], dtype=np.int64), np.array([], dtype=np.int64))
+    with pytest.raises(InvalidInputError, match="one entry per arc"):
+        CustomisableHierarchy(3, np.array([0, 1]), np.array([1]))
+    with pytest.raises(InvalidInputError, match="costs must be non-negative"):
+        h.distances_to(metric, np.array([1]), np.array([np.nan]))
+    with pytest.raises(InvalidInputError, match="costs must be non-negative"):
+        h.distances_from(metric, np.array([1]), np.array([-1.0]))
+    with pytest.raises(InvalidInputError, match="integers"):
+        h.distances_to(metric, np.array([1.5]), np.zeros(1))
+    with pytest.raises(InvalidInputError, match="integers"):
+        h.update(metric, np.array([0.5]), np.ones(1))
+    with pytest.raises(InvalidInputError, match="per listed arc"):
+        h.update(metric, np.array([0, 1]), np.ones(1))
+    with pytest.raises(InvalidInputError, match="non-negative"):
+        h.update(metric, np.array([0]), np.array([-2.0]))
+    with pytest.raises(InvalidInputError, match="contiguous"):
+        h.distances_to(metric, np.array([1]), np.zeros(1), out=np.empty(6)[::2], ranked=True)
 
 
 def test_kernel_refuses_malformed_arrays() -> None:

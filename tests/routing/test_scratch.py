@@ -127,3 +127,22 @@ def test_lent_outputs_reset_only_what_the_last_search_settled() -> None:
             ref = g.search(src, np.zeros(2), sets, limit=limit)
             assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1])
             assert out[3][0] == np.isfinite(ref[0]).sum()
+
+
+def test_search_refuses_output_arrays_of_the_wrong_kind() -> None:
+    from geodata.errors import InvalidInputError
+
+    g = _graph(3)
+    nc = len(g._state)
+    ok = (np.empty(nc), np.empty(nc, np.int64), np.empty(nc, np.int64), np.full(1, -1))
+    for bad in (
+        ok[:3],
+        ok[:1],
+        (np.empty(nc - 1), ok[1]),
+        (ok[0], np.empty(nc)),
+        (*ok[:3], np.full(2, -1)),
+        "dist",
+    ):
+        with pytest.raises(InvalidInputError, match="out"):
+            g.search(np.array([0]), np.zeros(1), out=bad)
+    assert np.isfinite(g.search(np.array([0]), np.zeros(1), out=ok)[0][0])
