@@ -233,7 +233,8 @@ class CostedGraph:
         ``sources`` and targets are node ids; nodes without arcs are dropped.  Returns
         ``dist`` and ``pred`` (arc position of the last arc, -1 at a source or where not
         settled) per compact node; without targets every node within ``limit`` is settled.
-        ``heuristic`` is an A* potential from :meth:`heuristic` (one target set
+        ``heuristic`` is an A* potential from :meth:`heuristic`, :meth:`potential`,
+        :meth:`bounds_potential` or :meth:`potential_buffer` (one target set
         only).  ``weights`` replaces the arc weights (same positions), e.g. penalised ones.
         With ``prune`` (and a heuristic) a state is left out when its distance plus its
         potential exceeds ``limit`` (no path within ``limit`` passes it), not only its
@@ -315,13 +316,17 @@ class CostedGraph:
         it).  From then on :func:`best_path`, :func:`best_paths`, :func:`shortest_path` and
         :meth:`paths_to_sets` answer from the hierarchy, with the same costs.  Worth it for
         a graph that answers many queries: on the default network's plain graph the
-        contraction takes about 6 s and a query under a millisecond (median 0.8 ms)
-        (``bench/bench_routing.py``).  Where several paths tie on cost, the hierarchy returns
-        one of them, not necessarily the one with the fewest arcs that the uncontracted
-        search prefers.  A graph from :meth:`with_weights` starts without one."""
+        contraction takes a few seconds and a query under a millisecond
+        (``bench/bench_routing.py``, ``bench/results/routing.md``).  Where several paths
+        tie on cost, the hierarchy returns one of them, not necessarily the one with the
+        fewest arcs that the uncontracted search prefers.  A graph from :meth:`with_weights`
+        starts without one."""
         h = self.__dict__.get("hierarchy")
         if h is None:
-            h = self.__dict__["hierarchy"] = Hierarchy(self._cptr, self._head, self._w)
+            with _CONTRACT_LOCK:  # two threads asking at once contract once
+                h = self.__dict__.get("hierarchy")
+                if h is None:
+                    h = self.__dict__["hierarchy"] = Hierarchy(self._cptr, self._head, self._w)
         return h
 
     @property
@@ -336,10 +341,10 @@ class CostedGraph:
         targets: np.ndarray,
         target_costs: np.ndarray,
     ) -> Path | None:
-        """The cheapest path of at least one arc from the sources to the targets (node ids,
-        entry and exit costs) by a query of the hierarchy (:meth:`contract` first), or None
-        if no target is reachable.  Paths of no arcs are the caller's (:func:`best_path`
-        takes the better of both)."""
+        """The cheapest path from the sources to the targets (node ids, entry and exit costs)
+        by a query of the hierarchy (:meth:`contract` first), or None if no target is
+        reachable or the cheapest path has no arcs (a source that is a target): such paths
+        are the caller's (:func:`best_path` takes the better of both)."""
         h = self.contract()
         s, t = self._pos[sources], self._pos[targets]
         ks, kt = s >= 0, t >= 0
@@ -497,7 +502,7 @@ class CostedGraph:
         search on these weights or on weights at least as large (penalised weights), since
         every arc weighs at least its group arc and arcs inside a group at least zero.
         It costs one search on the graph of groups, so it pays off when several searches
-        share the same targets (a matrix, the rounds of :func:`routing.alternatives`).
+        share the same targets (e.g. the source sets of :meth:`paths_to_sets`).
         With ``reverse`` it is the distance from the targets, for a backward search.
         ``weights`` (arc weights in CSR order, e.g. penalised ones) replaces the graph's
         own weights; the potential is then exact on the graph of groups of those weights.
@@ -592,8 +597,9 @@ class CostedGraph:
     ) -> list[list[Path | None]]:
         """The best path from each source set to each target set (node ids with entry and
         exit costs): one A* search per source set towards all target sets, guided by
-        :meth:`potential` of their union (computed once).  ``out[i][j]`` is None where
-        set ``j`` cannot be reached from set ``i``.
+        :meth:`potential` of their union (computed once); on a contracted graph without a
+        ``potential``, one hierarchy query per source set and target set instead.
+        ``out[i][j]`` is None where set ``j`` cannot be reached from set ``i``.
 
         ``potential`` replaces that potential: one from :meth:`potential` of the same
         targets on a graph with the same structure and weights nowhere above this graph's
@@ -731,7 +737,8 @@ class CostedGraph:
 
         Kept per graph for the last :data:`TREE_CACHE` target sets (a planner asks again and
         again towards the same few ports), so that a later :meth:`search_to` towards the
-        same set, from any sources, needs no search.  A tree costs ``16 × states`` bytes."""
+        same set, from any sources, needs no search.  A tree costs ``16 × states`` bytes;
+        its arrays are read-only."""
         t, c = self._tree_ends(targets, target_costs)
         key = (t.tobytes(), c.tobytes())
         with _TREES_LOCK:  # a matrix asks from several threads
@@ -742,6 +749,8 @@ class CostedGraph:
         if tree is None:
             indptr, head, weight, _, _ = self._reverse
             tree = multi_source((indptr, head, weight), t, c)
+            for a in tree:  # shared by every later caller: nobody may write into it
+                a.flags.writeable = False
         with _TREES_LOCK:
             trees.pop(key, None)
             while len(trees) >= TREE_CACHE:
@@ -846,6 +855,7 @@ N_LANDMARKS = 8
 #: matrix (the bench asks six) and a few more.
 TREE_CACHE = 8
 _TREES_LOCK = threading.Lock()
+_CONTRACT_LOCK = threading.Lock()
 _NO_INT = np.empty(0, np.int64)
 _ZERO = np.zeros(1)
 _ZERO.flags.writeable = False

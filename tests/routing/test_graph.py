@@ -291,3 +291,14 @@ def test_edges_to_reads_a_tree_the_caller_holds() -> None:
         assert (a is None) == (b is None)
         if a is not None:
             assert a[3] == b[3] and np.array_equal(a[0], b[0])
+
+
+def test_cached_trees_are_read_only() -> None:
+    """A tree is shared by every later caller: writing into it is refused."""
+    u, v = np.array([0, 1, 2]), np.array([1, 2, 3])
+    g = CostedGraph(4, u, v, np.zeros(3, bool), np.ones(3))
+    dist, pred = g.tree_to(np.array([3]), np.zeros(1))
+    for a in (dist, pred):
+        with pytest.raises(ValueError, match="read-only"):
+            a[0] = 0
+    assert g.tree_to(np.array([3]), np.zeros(1))[0] is dist  # the same, cached
