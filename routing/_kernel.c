@@ -669,4 +669,12 @@ static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_kernel",
                                        "Compiled search kernels of the routing package.", -1,
                                        methods};
 
-PyMODINIT_FUNC PyInit__kernel(void) { return PyModule_Create(&moduledef); }
+PyMODINIT_FUNC PyInit__kernel(void) {
+    PyObject *m = PyModule_Create(&moduledef);
+    /* bytes of one heap entry, for callers that lend the search a heap buffer */
+    if (m && PyModule_AddIntConstant(m, "HEAP_ITEM_BYTES", (long)sizeof(HItem)) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from routing._native import load
+
 T = TypeVar("T")
 
 #: Most idle items a lender keeps (concurrent borrowers beyond it get fresh ones).
@@ -50,8 +52,8 @@ class Lender(Generic[T]):
 
 #: The compiled Dijkstra's scratch: hop counts, flags and heap, for graphs of any size.
 _KERNEL = Lender[tuple[np.ndarray, np.ndarray, np.ndarray]]()
-#: Bytes of one heap entry of the compiled kernel (key, hops, node).
-_HEAP_ITEM = 24
+#: Bytes of one heap entry of the compiled kernel (key, hops, node), as it reports them.
+_HEAP_ITEM = load().HEAP_ITEM_BYTES
 
 
 def kernel_scratch(

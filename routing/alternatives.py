@@ -42,6 +42,13 @@ logger = logging.getLogger(__name__)
 
 #: The largest ``k`` that :func:`alternatives` accepts.
 MAX_ALTERNATIVES = 20
+#: Relative and absolute slack on a round's search bound: the bound is a sum of penalised
+#: weights added in another order than the search adds them, so it may differ in the last
+#: bits; far above that rounding, far below any weight, so no path is cut off.
+_BOUND_SLACK = 1e-9
+#: Slack of the overlap and stretch tests, so that a share or a cost exactly at the limit
+#: passes whatever the rounding of its sum.
+_COMPARE_SLACK = 1e-12
 
 
 @dataclass(frozen=True)
@@ -164,7 +171,7 @@ def alternatives(
                 bound = min(
                     search.penalised(c.positions) + c.source_cost + c.target_cost for c in seen
                 )
-                limit = (bound - float(tc.min())) * (1 + 1e-9) + 1e-9
+                limit = (bound - float(tc.min())) * (1 + _BOUND_SLACK) + _BOUND_SLACK
             cand = search.run(tgt, tc, limit, arc_len, arc_seg)
             if cand is None:  # cannot happen after the first round, but never loop on it
                 if not accepted:
@@ -179,9 +186,9 @@ def alternatives(
             else:
                 worst = max(_overlap(cand, a, seg_mark) for a in accepted)
                 cap = np.inf if max_stretch is None else max_stretch * accepted[0].path.cost
-                too_long = cand.path.cost > cap * (1 + 1e-12)
+                too_long = cand.path.cost > cap * (1 + _COMPARE_SLACK)
                 repeat = any(np.array_equal(cand.positions, a.positions) for a in accepted)
-                ok = worst <= max_overlap + 1e-12 and not (too_long or repeat)
+                ok = worst <= max_overlap + _COMPARE_SLACK and not (too_long or repeat)
                 logger.debug(
                     "alternatives: round %d cost %.6g overlap %.3f %s",
                     it,

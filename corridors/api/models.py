@@ -34,8 +34,9 @@ __all__ = [
 #: The back-haul flag of routes, maps and matrices.
 _BACKHAUL = (
     "A back-haul load (the return leg of a round trip): road line-haul in countries whose "
-    "rules give a back-haul factor (linehaul.toml) is charged at that share of the rate; the "
-    "route's notes say where none applies."
+    "rules give a back-haul factor (linehaul.toml) is charged at that share of the rate, "
+    "elsewhere at the outbound rate (a route's notes name those countries; matrix cells do "
+    "not)."
 )
 
 
