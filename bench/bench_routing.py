@@ -33,6 +33,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import itertools
@@ -42,7 +43,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,26 @@ class Results:
 
     def med(self, key: str) -> float:
         return self.series[key].median
+
+
+def _tree_threshold() -> int:
+    import corridors.planner as planner_module
+
+    return int(planner_module._TREE_ORIGINS)
+
+
+@contextlib.contextmanager
+def _tree_origins(n: int) -> Iterator[None]:
+    """The planner's matrix builds a destination's backward tree from ``n`` asking origins
+    (``corridors.planner._TREE_ORIGINS``) inside the block."""
+    import corridors.planner as planner_module
+
+    old = planner_module._TREE_ORIGINS
+    planner_module._TREE_ORIGINS = n
+    try:
+        yield
+    finally:
+        planner_module._TREE_ORIGINS = old
 
 
 def _graph_arcs(matrix: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -495,15 +516,33 @@ def bench_planner(res: Results, repeat: int, calls: int, n_origins: int, tmp: Pa
         res.add("pareto", t)
         res.facts["pareto_found"] = len(out)
 
+    matrix_no = iter(range(10_000))
+
     def matrix() -> None:
-        # first on the shipment: no backward search tree towards a port is cached yet
-        planner.graph(model, "cost").drop_trees()
-        res.add("matrix first", _timed(lambda: planner.matrix(origins, ports, shipment=sh))[0])
-        # warm: the ports' trees are cached on the model's graph (origins in another order)
-        t, rows = _timed(lambda: planner.matrix(origins[::-1], ports, shipment=sh))
+        # the first matrix of a new shipment: its cost model and graph built (untimed), no
+        # search run on them yet; the network's hierarchy of nodes is shared by every one
+        shp = Shipment(
+            carrier=CARRIER, departure=DEPARTURE + dt.timedelta(days=200 + next(matrix_no))
+        )
+        planner.graph(planner.model(shp, frozenset(TRAVEL_MODES), False), "cost")
+        t, first_rows = _timed(lambda: planner.matrix(origins, ports, shipment=shp))
+        res.add("matrix first", t)
+        # the shipment's second matrix (origins in another order)
+        t, rows = _timed(lambda: planner.matrix(origins[::-1], ports, shipment=shp))
         res.add("matrix", t)
         res.facts["matrix_rows"] = len(rows)
         res.facts["matrix_missing"] = sum(r["cost_usd"] is None for r in rows)
+        # for comparison: the same cells read off each port's complete backward search tree
+        # (what a matrix with many origins per port does), built here, then cached
+        with _tree_origins(1):
+            g = planner.graph(planner.model(shp, frozenset(TRAVEL_MODES), False), "cost")
+            g.drop_trees()
+            t, by_tree = _timed(lambda: planner.matrix(origins, ports, shipment=shp))
+            res.add("matrix trees", t)
+            t = _timed(lambda: planner.matrix(origins, ports, shipment=shp))[0]
+            res.add("matrix trees cached", t)
+        same = all(a["cost_usd"] == b["cost_usd"] for a, b in zip(first_rows, by_tree, strict=True))
+        res.facts["matrix_same"] = res.facts.get("matrix_same", True) and same
 
     def draws() -> None:
         for _ in range(max(calls, 5)):
@@ -792,12 +831,12 @@ def _targets(res: Results) -> list[list[str]]:
     for key, label, target in (
         ("k5", "k = 5 alternatives (`Planner.routes(k=5)`), warm", TARGET_K5_S),
         ("pareto", "Pareto front (`Planner.pareto`)", TARGET_PARETO_S),
-        ("matrix", "30 × 6 matrix (`Planner.matrix`), warm: port trees cached", TARGET_MATRIX_S),
         (
             "matrix first",
-            "… the first 30 × 6 matrix of a shipment (six backward searches)",
+            "30 × 6 matrix (`Planner.matrix`), the first of a new shipment",
             TARGET_MATRIX_S,
         ),
+        ("matrix", "… the shipment's second matrix", TARGET_MATRIX_S),
         ("draws", f"{DRAWS:,} Monte Carlo draws (`routing.simulate`)", TARGET_DRAWS_S),
         ("build: total", "costed graph for a new shipment profile", TARGET_BUILD_S),
         ("cold", f"cold `corridors route {ORIGIN} {DESTINATION}`", TARGET_COLD_S),
@@ -852,8 +891,12 @@ def _detail(res: Results) -> list[list[str]]:
     row("pareto", "`Planner.pareto`")
     n_o = res.facts.get("matrix_origins", len(MATRIX_ORIGINS))
     shape = f"{n_o} × {len(res.facts.get('matrix_ports', MATRIX_PORTS))}"
-    row("matrix first", f"`Planner.matrix` {shape}, first of the shipment (trees built)")
-    row("matrix", f"`Planner.matrix` {shape}, warm (port trees cached)")
+    row("matrix first", f"`Planner.matrix` {shape}, first of a new shipment (guided searches)")
+    row("matrix", "↳ the shipment's second matrix (origins in another order)")
+    row(
+        "matrix trees", "↳ the first by the ports' backward trees instead (six one-to-all searches)"
+    )
+    row("matrix trees cached", "↳ … and once those trees are cached")
     row("draws", f"`routing.simulate`, {DRAWS:,} draws of the route's items")
     row("draws schedule", f"↳ `corridors.timing.reliability`, {DRAWS:,} draws with schedule")
     row("cold", f"`corridors route {ORIGIN} {DESTINATION}` cold (whole process)")
@@ -919,15 +962,26 @@ def _ratios(res: Results) -> list[str]:
         out.append(
             f"- the matrix ({cells} cells) takes {_x(res.med('matrix'), res.med('route draws=0'))} "
             f"one route without draws: {_fmt(res.med('matrix') / cells)} a cell, "
-            f"{_fmt(res.med('matrix') / res.facts['matrix_origins'])} an origin (warm)."
+            f"{_fmt(res.med('matrix') / res.facts['matrix_origins'])} an origin (the "
+            "shipment's second matrix)."
         )
-    if res.has("matrix first") and res.has("matrix"):
-        first, warm = res.med("matrix first"), res.med("matrix")
+    if res.has("matrix first") and res.has("matrix trees") and res.has("matrix trees cached"):
+        first, tree, cached = (
+            res.med(k) for k in ("matrix first", "matrix trees", "matrix trees cached")
+        )
+        cells = res.facts["matrix_rows"]
+        n_o = res.facts["matrix_origins"]
+        n_p = len(res.facts["matrix_ports"])
+        per_search = max(first - cached, 0) / cells  # guided search and its share of set-up
+        per_tree = max(tree - cached, 0) / n_p
+        same = "same" if res.facts.get("matrix_same") else "**not the same**"
         out.append(
-            f"- the first matrix of a shipment takes {_fmt(first)}: its "
-            f"{len(res.facts['matrix_ports'])} backward search trees (one-to-all searches of "
-            f"the state graph, on two threads) add {_fmt(max(first - warm, 0))}; later "
-            "matrices towards the same ports, from any origins, read the cached trees."
+            f"- the first matrix of a shipment: one guided search per cell, {_fmt(first)}; "
+            f"by the ports' backward trees {_fmt(tree)} ({_x(tree, first)}), {same} costs; "
+            f"with the trees cached {_fmt(cached)}.  So a guided search costs ≈ "
+            f"{_fmt(per_search)} a cell and a tree ≈ {_fmt(per_tree)}: a tree pays off from "
+            f"≈ {per_tree / per_search:.0f} origins per port (the planner's threshold, "
+            f"`_TREE_ORIGINS`, is {_tree_threshold()}; {n_o} origins here)."
         )
     if res.has("draws schedule") and res.has("draws"):
         out.append(

@@ -268,10 +268,13 @@ def run_sums(col: np.ndarray, starts: np.ndarray) -> list[float]:
     return list(np.add.reduceat(col, starts).tolist())
 
 
-def run_starts(keys: np.ndarray) -> np.ndarray:
-    """Where each run of equal consecutive ``keys`` begins."""
+def run_starts(keys: np.ndarray, begins: np.ndarray | None = None) -> np.ndarray:
+    """Where each run of equal consecutive ``keys`` begins; with ``begins``, a run also
+    begins at each of those positions (the first arcs of several paths laid end to end)."""
     new = np.ones(len(keys), dtype=bool)
     new[1:] = keys[1:] != keys[:-1]
+    if begins is not None:
+        new[begins[begins < len(keys)]] = True
     return np.flatnonzero(new)
 
 

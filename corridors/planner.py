@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from corridors.bill import NO_LEG, Bill, arc_keys, item_runs, itemise, run_starts, run_sums
+from corridors.bill import NO_LEG, Bill, arc_keys, itemise, run_starts, run_sums
 from corridors.costing import ARC_KINDS, TRAVEL_MODES, CostModel
 from corridors.emissions import with_emissions
 from corridors.gazetteer import Place, PlaceIndex
@@ -43,6 +43,12 @@ MAX_TRANSSHIPMENTS = 6
 _TRANSFER_KINDS = ("transload", "gauge_change", "terminal", "port")
 #: Threads for a matrix's searches (the compiled kernel releases the GIL).
 _MATRIX_THREADS = 2
+#: Origins asking for one destination from which a matrix builds the destination's complete
+#: backward search tree (:meth:`routing.CostedGraph.tree_to`, then cached) instead of one
+#: guided search per origin (:meth:`routing.CostedGraph.guided_edges_to`).  Measured on the
+#: default network (``bench/bench_routing.py``, 2026-11-29): a tree ~85 ms, a guided search
+#: ~0.4 ms, so a tree pays off from ~200 origins; the tree is also kept for later matrices.
+_TREE_ORIGINS = 200
 #: A leg endpoint takes the name of a place whose node is within this distance, km.
 _NAME_RADIUS_KM = 15.0
 
@@ -842,17 +848,19 @@ class Planner:
         ``departure`` (today); with ``backhaul`` the load is a back-haul
         (:attr:`corridors.shipment.Shipment.backhaul`).  Unreachable pairs have ``None``
         values and the reason.
-        The origins that share a shipment share a cost model; per model, whichever is
-        fewer: one A* search per origin towards all destinations
-        (:meth:`routing.CostedGraph.paths_to_sets`), or one complete backward search per
-        destination (:meth:`routing.CostedGraph.tree_to`, on a few threads).  The
-        backward search trees stay cached on the model's graph
-        (:meth:`routing.CostedGraph.tree_to`), so a later matrix towards the same
-        destinations, from any origins, reads its paths off them without a search.  Each
-        cell gets only its totals (:meth:`totals`, equal to the route's bill), not a full
-        route with legs, geometry and draws.  Where two paths cost the
-        same, the one a search meets first is taken, so a cell's km or posts may differ
-        from :meth:`route`'s on such a tie; its cost does not.
+        The origins that share a shipment share a cost model.  Per model, with at least
+        :data:`_TREE_ORIGINS` destinations and fewer origins: one A* search per origin
+        towards all destinations (:meth:`routing.CostedGraph.paths_to_sets`).  Otherwise,
+        per destination: one A* search per origin guided by the exact distance on the
+        graph of network nodes, each stopping where it meets a path found before
+        (:meth:`routing.CostedGraph.guided_edges_to`); or, when the destination's complete
+        backward search tree is cached or at least :data:`_TREE_ORIGINS` origins ask for
+        it, the paths read off that tree (:meth:`routing.CostedGraph.tree_to`, built on a
+        few threads and kept on the model's graph for later matrices towards the same
+        destination).  Each cell gets only its totals (:meth:`totals_many`, equal to the
+        route's bill), not a full route with legs, geometry and draws.  Where two paths
+        cost the same, the one a search meets first is taken, so a cell's km or posts may
+        differ from :meth:`route`'s on such a tie; its cost does not.
 
         Raises
         ------
@@ -890,7 +898,8 @@ class Planner:
             ]
             ends = [self._ends(model, d, node_modes, objective, start=False) for d in dests]
             cached = all(g.has_tree(np.asarray(t, np.int64), np.asarray(c)) for t, c in ends)
-            if len(members) <= len(dests) and not cached:  # one A* search per origin
+            if len(dests) >= max(_TREE_ORIGINS, len(members) + 1) and not cached:
+                # many destinations, fewer origins: one A* search per origin towards all
                 sets = [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in ends]
                 rows_of = g.paths_to_sets(
                     [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in starts],
@@ -929,22 +938,38 @@ class Planner:
                         j,
                     )
                 )
-        # each destination's tree (compiled searches that release the GIL, on a few threads,
-        # where not cached), then the paths read off it
-        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), _MATRIX_THREADS))) as pool:
-            trees = list(pool.map(lambda jb: jb[0].tree_to(jb[1], jb[2]), jobs))
-        results = [
-            g.edges_to(t, c, sets, tree=tree)
-            for (g, t, c, sets, *_), tree in zip(jobs, trees, strict=True)
-        ]
+        # per destination: the paths read off its backward search tree where that is cached
+        # or pays off (a long compiled search that releases the GIL: on a few threads), else
+        # one guided search per origin (short ones, with Python between them: threads would
+        # only pass the GIL to and fro, so in this thread, while the others build trees)
+        by_tree = [len(jb[3]) >= _TREE_ORIGINS or jb[0].has_tree(jb[1], jb[2]) for jb in jobs]
+        results: list[list[Any]] = [[] for _ in jobs]
+        trees = [jb for jb, t in zip(jobs, by_tree, strict=True) if t]
+        with ThreadPoolExecutor(max_workers=max(1, min(len(trees), _MATRIX_THREADS))) as pool:
+            pending = [
+                pool.submit(lambda jb: jb[0].edges_to(jb[1], jb[2], jb[3]), jb) for jb in trees
+            ]
+            for n, (jb, t) in enumerate(zip(jobs, by_tree, strict=True)):
+                if not t:
+                    results[n] = jb[0].guided_edges_to(jb[1], jb[2], jb[3])
+            done = iter(pending)
+            for n, t in enumerate(by_tree):
+                if t:
+                    results[n] = next(done).result()
         for (*_, ask, j), found in zip(jobs, results, strict=True):
             for i, f in zip(ask, found, strict=True):
                 cells[(i, j)] = None if f is None else (f[0], int(f[2][0]), int(f[2][-1]))
+        # every cell's totals, the cells of one cost model together
+        found: dict[tuple[int, int], tuple[float, float, float, list[str]]] = {}
+        for sh, members in groups.items():
+            keys = [(i, j) for i in members for j in range(len(dests)) if cells[(i, j)] is not None]
+            model = self.model(sh, mode_set, include_planned)
+            paths = [c for k in keys if (c := cells[k]) is not None]
+            found.update(zip(keys, self.totals_many(model, paths), strict=True))
         for i, o in enumerate(origs):
             sh = shipments[i]
-            model = self.model(sh, mode_set, include_planned)
             for j, d in enumerate(dests):
-                p = cells[(i, j)]
+                p = found.get((i, j))
                 row: dict[str, Any] = {
                     "origin": o.name,
                     "destination": d.name,
@@ -960,7 +985,7 @@ class Planner:
                         reason="same place" if d.key == o.key else "no route",
                     )
                 else:
-                    cost, hours, km, posts = self.totals(model, *p)
+                    cost, hours, km, posts = p
                     row.update(
                         cost_usd=round(cost, 2),
                         hours=round(hours, 3),
@@ -993,61 +1018,103 @@ class Planner:
         scenario re-costed for this path only (:mod:`corridors.scenarios.batch`); ``km``,
         the path's distance when the caller knows it already (it is returned as given).
         """
+        return self.totals_many(
+            model,
+            [(arcs, start, end)],
+            columns=None if columns is None else [columns],
+            km=None if km is None else [km],
+        )[0]
+
+    def totals_many(
+        self,
+        model: CostModel,
+        paths: Sequence[tuple[Sequence[int], int, int]],
+        *,
+        columns: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+        km: Sequence[float] | None = None,
+    ) -> list[tuple[float, float, float, list[str]]]:
+        """:meth:`totals` of many paths ``(arcs, start, end)`` of one model at once (a
+        matrix's cells): the arcs' keys and the items' and legs' sums are computed for all
+        of them together, each path's sums over exactly its own runs, so every result
+        equals :meth:`totals` of that path alone to the last bit.  ``columns`` and ``km``
+        give one entry per path, as in :meth:`totals`."""
         net, a, sh = model.network, model.arcs, model.shipment
         hd = model.rules.handling
         lift = hd.terminals["road_rail"]
-        arr = _arc_array(arcs)
+        lift_cost = lift.cost.value * model.boxes
+        carnet = hd.regimes["tir"].items["carnet_price"].value
+        rail = model.n_road_states, model.n_road_states + model.n_rail_states
+        arrs = [_arc_array(arcs) for arcs, _, _ in paths]
+        lengths = np.asarray([len(x) for x in arrs], dtype=np.int64)
+        ends = np.cumsum(lengths)
+        begins = ends - lengths
+        arr = np.concatenate(arrs) if arrs else np.empty(0, dtype=np.int64)
         # a matrix or a sweep asks for many paths: key every arc of the model once
-        item_starts = item_runs(model, arr, index=True)
+        items, legs = arc_keys(model, arr, index=True)
         if columns is None:
             cost_col, hours_col = a["cost"][arr], a["hours"][arr]
         else:
-            cost_col, hours_col = np.asarray(columns[0]), np.asarray(columns[1])
-        lift_cost = lift.cost.value * model.boxes
-        rail = model.n_road_states, model.n_road_states + model.n_rail_states
-        clock = sh.departure_time()
-        # each item's cost and hours, in order: the bill's sums (corridors.bill.item_runs)
-        run_cost, run_hours = run_sums(cost_col, item_starts), run_sums(hours_col, item_starts)
-        costs: list[float] = []
-        hours: list[float] = []
-        if rail[0] <= start < rail[1]:
-            costs.append(lift_cost)
-            hours.append(lift.hours.value)
-            clock += dt.timedelta(hours=lift.hours.value)
-        costs += run_cost  # a wait costs nothing
-        posts: list[str] = []
+            cost_col = np.concatenate([np.asarray(c[0], dtype=np.float64) for c in columns])
+            hours_col = np.concatenate([np.asarray(c[1], dtype=np.float64) for c in columns])
+        # each item's cost and hours (corridors.bill.item_runs), a path's first arc
+        # beginning a run whatever the previous path's last arc was
+        item_starts = run_starts(items, begins)
+        run_cost = run_sums(cost_col, item_starts)
+        run_hours = run_sums(hours_col, item_starts)
+        item_at = np.searchsorted(item_starts, np.append(begins, len(arr))).tolist()
         first = arr[item_starts]
-        borders = np.flatnonzero(a["kind"][first] == ARC_KINDS.index("border")).tolist()
-        setout = clock  # the clock never goes back, so a post open ever after it never waits
-        done = 0  # items whose hours the clock has passed
-        taken = 0  # items whose hours are in ``hours``
-        for k in borders:
-            i = int(first[k])
-            info = int(a["info"][i])
-            note = model.notes[info] if info >= 0 else {}
-            edge = int(a["edge"][i])
-            posts.append(note["post"] if "post" in note else net.strings[net.edge_post[edge]])
-            post_key = note.get("post_key")
-            if not post_key:
-                continue
-            if self._never_shut(model, i, edge, post_key, setout):
-                continue
-            for h in run_hours[done:k]:  # walk the clock to this crossing, as the bill does
-                clock += dt.timedelta(hours=h)
-            done = k
-            wait, clock = self._wait(model, i, edge, post_key, clock)
-            if wait is not None:  # the wait comes before the crossing
-                hours += run_hours[taken:k]
-                hours.append(wait)
-                taken = k
-        hours += run_hours[taken:]
-        if rail[0] <= end < rail[1]:
-            costs.append(lift_cost)
-            hours.append(lift.hours.value)
-        if sh.tir and posts:
-            costs.append(hd.regimes["tir"].items["carnet_price"].value)
-        distance = self._legs_km(model, arr, index=True) if km is None else km
-        return float(sum(costs)), float(sum(hours)), distance, posts
+        border = (a["kind"][first] == ARC_KINDS.index("border")).tolist()
+        if km is None:  # the legs' distances (the sums of _legs_km)
+            has = legs != NO_LEG
+            before = np.concatenate([[0], np.cumsum(has)])  # arcs with an edge before each
+            leg_starts = run_starts(legs[has], before[begins])
+            leg_km = run_sums(a["km"][arr[has]], leg_starts)
+            leg_at = np.searchsorted(leg_starts, before[begins]).tolist()
+            leg_to = np.searchsorted(leg_starts, before[ends]).tolist()
+        out: list[tuple[float, float, float, list[str]]] = []
+        for n, (_, start, end) in enumerate(paths):
+            lo, hi = item_at[n], item_at[n + 1]
+            clock = sh.departure_time()
+            costs: list[float] = []
+            hours: list[float] = []
+            if rail[0] <= start < rail[1]:
+                costs.append(lift_cost)
+                hours.append(lift.hours.value)
+                clock += dt.timedelta(hours=lift.hours.value)
+            costs += run_cost[lo:hi]  # a wait costs nothing
+            cell_hours = run_hours[lo:hi]
+            posts: list[str] = []
+            setout = clock  # the clock never goes back: a post open ever after never waits
+            done = 0  # items whose hours the clock has passed
+            taken = 0  # items whose hours are in ``hours``
+            for k in (k for k in range(hi - lo) if border[lo + k]):
+                i = int(first[lo + k])
+                info = int(a["info"][i])
+                note = model.notes[info] if info >= 0 else {}
+                edge = int(a["edge"][i])
+                posts.append(note["post"] if "post" in note else net.strings[net.edge_post[edge]])
+                post_key = note.get("post_key")
+                if not post_key:
+                    continue
+                if self._never_shut(model, i, edge, post_key, setout):
+                    continue
+                for h in cell_hours[done:k]:  # walk the clock to this crossing, as the bill does
+                    clock += dt.timedelta(hours=h)
+                done = k
+                wait, clock = self._wait(model, i, edge, post_key, clock)
+                if wait is not None:  # the wait comes before the crossing
+                    hours += cell_hours[taken:k]
+                    hours.append(wait)
+                    taken = k
+            hours += cell_hours[taken:]
+            if rail[0] <= end < rail[1]:
+                costs.append(lift_cost)
+                hours.append(lift.hours.value)
+            if sh.tir and posts:
+                costs.append(carnet)
+            distance = float(sum(leg_km[leg_at[n] : leg_to[n]])) if km is None else km[n]
+            out.append((float(sum(costs)), float(sum(hours)), distance, posts))
+        return out
 
     @staticmethod
     def _wait(

@@ -89,9 +89,13 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
      * except at touched[:count] (count < 0: unknown), so only those are reset, not every
      * state; on return they list the settled states */
     PyObject *o_clean = Py_None;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO|pOO", &o_indptr, &o_head, &o_w, &o_src, &o_sc,
+    /* absorb: targets from this index on are absorbing: their exit cost is the exact least
+     * weight from them on (e.g. the rest of an optimal path found before), so no path
+     * through them can beat the one that ends there, and their arcs are not relaxed */
+    Py_ssize_t absorb = -1;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO|pOOn", &o_indptr, &o_head, &o_w, &o_src, &o_sc,
                           &o_tgt, &o_tc, &o_tset, &n_sets, &limit, &o_heur, &o_dist, &o_pred,
-                          &o_best, &prune_f, &o_ws, &o_clean))
+                          &o_best, &prune_f, &o_ws, &o_clean, &absorb))
         return NULL;
     Buf indptr = {0}, head = {0}, w = {0}, src = {0}, sc = {0}, tgt = {0}, tc = {0}, tset = {0},
         nodeof = {0}, lf = {0}, lb = {0}, tg = {0}, tgc = {0}, dist = {0}, pred = {0}, best = {0},
@@ -144,7 +148,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "dijkstra: inconsistent array lengths");
         goto done;
     }
-    /* flag bit 1: settled, bit 2: a target */
+    /* flag bit 1: settled, bit 2: a target, bit 4: an absorbing target */
     if (use_ws) {
         PyObject *a, *b, *c;
         if (!PyTuple_Check(o_ws) || !PyArg_ParseTuple(o_ws, "OOO", &a, &b, &c) ||
@@ -205,7 +209,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "dijkstra: target out of range");
             goto done;
         }
-        flag[tv[j]] |= 2;
+        flag[tv[j]] |= (absorb >= 0 && j >= absorb) ? 6 : 2;
     }
     Py_ssize_t settled = 0, open_sets = n_sets;
     double maxbest = INFINITY;
@@ -256,6 +260,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
                     if (setbest[s] > maxbest) maxbest = setbest[s];
                 /* the next pops may still improve a set whose best is above their key */
             }
+            if (flag[v] & 4) continue;
         }
         for (int64_t a = ip[v]; a < ip[v + 1]; a++) {
             int64_t u = hd[a];

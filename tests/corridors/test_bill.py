@@ -167,3 +167,34 @@ def test_totals_equal_the_route_to_the_last_bit(planner: Planner, uzb, khunjerab
             assert posts == [c["name"] for c in bill.border_crossings()]
             waits += sum(i.kind == "wait" for i in bill.items)
     assert waits  # the shut post made the clock walk matter
+
+
+def test_totals_of_many_paths_at_once_equal_each_path_alone(
+    planner: Planner, uzb, khunjerab_shut
+) -> None:
+    """A matrix's cells are summed together (:meth:`Planner.totals_many`): each equals
+    :meth:`Planner.totals` of its path alone to the last bit, whichever paths come before
+    and after it (a run of one item kind across two paths must not merge)."""
+    rng = np.random.default_rng(3)
+    for model, paths in (uzb, khunjerab_shut):
+        cells = [(list(p.edges), p.nodes[0], p.nodes[-1]) for _, _, p in paths]
+        cells = cells + cells[::-1]  # each path after a different neighbour
+        order = rng.permutation(len(cells))
+        cells = [cells[i] for i in order]
+        # and each path cut in two in the middle of a road run, the halves side by side:
+        # laid end to end they would make one item and one leg of two paths' arcs
+        for _, _, p in paths:
+            k = len(p.edges) // 2
+            cells += [
+                (list(p.edges[:k]), p.nodes[0], p.nodes[k]),
+                (list(p.edges[k:]), p.nodes[k], p.nodes[-1]),
+            ]
+        alone = [planner.totals(model, *c) for c in cells]
+        assert planner.totals_many(model, cells) == alone
+        # given columns and distances pass through, as for totals
+        cols = [(model.arcs["cost"][c[0]] * 2, model.arcs["hours"][c[0]]) for c in cells]
+        kms = [float(i) for i in range(len(cells))]
+        many = planner.totals_many(model, cells, columns=cols, km=kms)
+        for c, col, km, got in zip(cells, cols, kms, many, strict=True):
+            assert got == planner.totals(model, *c, columns=col, km=km)
+    assert planner.totals_many(model, []) == []

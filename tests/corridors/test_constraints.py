@@ -133,6 +133,34 @@ def test_matrix_cells_equal_the_bill_of_the_same_path(planner: Planner) -> None:
         assert row["cost_usd"] == pytest.approx(round(single.cost_usd, 2), abs=1e-9)
 
 
+def test_matrix_by_guided_searches_equals_the_matrix_by_trees(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Few origins per destination: one guided search per cell, no tree built; many (here
+    forced): the destination's backward tree, then kept.  Same cells either way."""
+    import corridors.planner as planner_module
+
+    sh = Shipment("UZB", dt.date(2025, 7, 14))
+    origins = ["Tashkent", "Samarkand", "Dushanbe", "Osh", "Ashgabat", "Almaty"]
+    ports = ["PKKHI", "PKGWD", "IRBND", "AEJEA"]
+    model = planner.model(sh, ALL, False)
+    g = planner.graph(model, "cost")
+    ends = [
+        planner._ends(model, planner.places.resolve(p), _node_modes(ALL), "cost", start=False)
+        for p in ports
+    ]
+    g.drop_trees()
+    guided = planner.matrix(origins, ports, shipment=sh)
+    assert not any(g.has_tree(np.asarray(t), np.asarray(c, float)) for t, c in ends)
+    monkeypatch.setattr(planner_module, "_TREE_ORIGINS", 1)
+    trees = planner.matrix(origins, ports, shipment=sh)
+    assert all(g.has_tree(np.asarray(t), np.asarray(c, float)) for t, c in ends)
+    assert len(guided) == len(trees) == len(origins) * len(ports)
+    for a, b in zip(guided, trees, strict=True):
+        assert (a["origin"], a["destination"]) == (b["origin"], b["destination"])
+        assert a["cost_usd"] is not None and a["cost_usd"] == b["cost_usd"]
+
+
 def test_alternatives_skip_the_monte_carlo_unless_asked(planner: Planner) -> None:
     sh = Shipment("UZB", DAY)
     routes = planner.routes("Tashkent", "Karachi", k=2, shipment=sh, draws=100)

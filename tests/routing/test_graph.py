@@ -302,3 +302,73 @@ def test_cached_trees_are_read_only() -> None:
         with pytest.raises(ValueError, match="read-only"):
             a[0] = 0
     assert g.tree_to(np.array([3]), np.zeros(1))[0] is dist  # the same, cached
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(2, 30),
+    n_groups=st.integers(1, 30),
+    zero=st.booleans(),
+)
+def test_guided_paths_equal_the_tree_and_cost_what_they_say(
+    seed: int, n: int, n_groups: int, zero: bool
+) -> None:
+    """guided_edges_to (one A* per source set, guided by the graph of groups) against the
+    backward tree of edges_to, with groups of several nodes, entry and exit costs, zero
+    weights, parallel arcs and sources that are targets."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 4 * n))
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    w = rng.uniform(0, 5, m)
+    if zero:
+        w[rng.random(m) < 0.3] = 0.0
+    groups = rng.integers(0, n_groups, n)
+    g = CostedGraph(n, u, v, rng.random(m) < 0.5, w, groups=groups)
+    tgt = np.unique(rng.integers(0, n, int(rng.integers(1, 4))))
+    tc = rng.uniform(0, 3, len(tgt)).round(1)
+    sets = [
+        (s := np.unique(rng.integers(0, n, int(rng.integers(1, 4)))), rng.uniform(0, 3, len(s)))
+        for _ in range(5)
+    ]
+    guided = g.guided_edges_to(tgt, tc, sets)
+    tree = g.edges_to(tgt, tc, sets)
+    for (s, c), a, b in zip(sets, guided, tree, strict=True):
+        assert (a is None) == (b is None)
+        if a is None:
+            continue
+        edges, fwd, nodes, cost = a
+        assert cost == pytest.approx(b[3], abs=1e-9)
+        # the path runs from a source to a target over real edges, and costs what it says
+        assert nodes[0] in s and nodes[-1] in tgt
+        ends = np.where(fwd, np.stack([u[edges], v[edges]]), np.stack([v[edges], u[edges]]))
+        assert np.array_equal(ends[0], nodes[:-1]) and np.array_equal(ends[1], nodes[1:])
+        entry = c[np.flatnonzero(s == nodes[0])[0]]
+        exit_ = tc[np.flatnonzero(tgt == nodes[-1])[0]]
+        assert entry + w[edges].sum() + exit_ == pytest.approx(cost, abs=1e-9)
+
+
+def test_guided_paths_on_the_real_network_equal_the_tree(operational_graph) -> None:
+    road_graph = operational_graph()
+    rng = np.random.default_rng(11)
+    nodes = rng.choice(road_graph.n_nodes, 40, replace=False)
+    tgt, tc = nodes[:2], np.array([0.0, 25.0])
+    sets = [(nodes[i : i + 2], np.array([0.0, 10.0])) for i in range(2, 40, 2)]
+    guided = road_graph.guided_edges_to(tgt, tc, sets)
+    tree = road_graph.edges_to(tgt, tc, sets)
+    assert sum(a is not None for a in guided) >= 10
+    for a, b in zip(guided, tree, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a[3] == pytest.approx(b[3], rel=1e-12, abs=1e-9)
+
+
+def test_guided_paths_refuse_bad_input() -> None:
+    g = CostedGraph(3, np.array([0, 1]), np.array([1, 2]), np.ones(2, bool), np.ones(2))
+    with pytest.raises(InvalidInputError):
+        g.guided_edges_to(np.array([5]), np.zeros(1), [(np.array([0]), np.zeros(1))])
+    with pytest.raises(InvalidInputError):
+        g.guided_edges_to(np.array([2]), np.zeros(1), [(np.array([0]), np.array([-1.0]))])
+    assert g.guided_edges_to(np.array([2]), np.zeros(1), []) == []
+    # against the one-way arcs: None, not an exception
+    assert g.guided_edges_to(np.array([0]), np.zeros(1), [(np.array([2]), np.zeros(1))]) == [None]
