@@ -21,7 +21,7 @@ targets, its A* potential, without a search over the graph of groups.
 from __future__ import annotations
 
 import logging
-from functools import cached_property
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -93,15 +93,11 @@ class CustomisableHierarchy:
         n = int(n_nodes)
         if n < 0:
             raise InvalidInputError(f"n_nodes must not be negative, not {n_nodes!r}")
-        tail = np.asarray(tail, dtype=np.int64).reshape(-1)
-        head = np.asarray(head, dtype=np.int64).reshape(-1)
-        if tail.shape != head.shape:
-            raise InvalidInputError("tail and head must have one entry per arc")
-        if len(tail) and (min(tail.min(), head.min()) < 0 or max(tail.max(), head.max()) >= n):
-            raise InvalidInputError(f"arc end out of range 0..{n - 1}")
+        tail, head = _checked_arcs(n, tail, head)
         self.n_nodes = n
-        self._n_arcs = len(tail)
         self._lender: Lender[np.ndarray] = Lender()
+        # what is computed lazily from the structure, shared with the views of for_arcs
+        self._shared: dict[str, Any] = {}
         proper = tail != head
         lo = np.minimum(tail, head)[proper]
         hi = np.maximum(tail, head)[proper]
@@ -114,23 +110,7 @@ class CustomisableHierarchy:
         self.triangles = np.frombuffer(tri, dtype=np.int32)
         self.n_edges = len(self.up_head)
         self.n_triangles = len(self.triangles) // 3
-        # where each arc's weight goes: the supergraph edge and whether the arc climbs
-        low, high = np.minimum(rt, rh), np.maximum(rt, rh)
-        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.up_ptr))
-        key_edges = rows * max(n, 1) + self.up_head  # sorted: rows ascending, heads sorted
-        edge = np.searchsorted(key_edges, low * max(n, 1) + high)
-        # one slot per edge and direction (up: 2e, down: 2e + 1); parallel arcs share one
-        slot = 2 * edge + (rt > rh)
-        order = np.argsort(slot, kind="stable")
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = slot[order][1:] != slot[order][:-1]
-        self._arc = np.flatnonzero(proper)[order]  # the arcs, by slot
-        self._starts = np.flatnonzero(first)  # where each used slot's arcs start
-        self._ends = np.append(self._starts[1:], len(order))
-        self._slots = slot[order][self._starts]  # the used slots
-        self._parallel = len(self._starts) < len(order)
-        self._slot_of = np.full(len(tail), -1, dtype=np.int64)  # arc -> used slot
-        self._slot_of[self._arc] = np.cumsum(first) - 1
+        self._map_arcs(tail, head)
         logger.debug(
             "customisable hierarchy: %d nodes, %d arcs, %d edges, %d triangles",
             n,
@@ -138,6 +118,48 @@ class CustomisableHierarchy:
             self.n_edges,
             self.n_triangles,
         )
+
+    def _map_arcs(self, tail: np.ndarray, head: np.ndarray) -> bool:
+        """Where each arc's weight goes: its supergraph edge and whether it climbs; False
+        (and nothing changed) if the supergraph lacks an arc's edge."""
+        n = self.n_nodes
+        proper = tail != head
+        rt, rh = self.rank[tail[proper]], self.rank[head[proper]]
+        low, high = np.minimum(rt, rh), np.maximum(rt, rh)
+        key_edges = self._shared.get("key_edges")
+        if key_edges is None:  # one key per edge, sorted: rows ascending, heads sorted
+            rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.up_ptr))
+            key_edges = self._shared["key_edges"] = rows * max(n, 1) + self.up_head
+        wanted = low * max(n, 1) + high
+        edge = np.searchsorted(key_edges, wanted)
+        if len(edge) and (
+            edge.max() >= len(key_edges) or not np.array_equal(key_edges[edge], wanted)
+        ):
+            return False
+        # one slot per edge and direction (up: 2e, down: 2e + 1); parallel arcs share one
+        slot = 2 * edge + (rt > rh)
+        order = np.argsort(slot, kind="stable")
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = slot[order][1:] != slot[order][:-1]
+        self._n_arcs = len(tail)
+        self._arc = np.flatnonzero(proper)[order]  # the arcs, by slot
+        self._starts = np.flatnonzero(first)  # where each used slot's arcs start
+        self._ends = np.append(self._starts[1:], len(order))
+        self._slots = slot[order][self._starts]  # the used slots
+        self._parallel = len(self._starts) < len(order)
+        self._slot_of = np.full(len(tail), -1, dtype=np.int64)  # arc -> used slot
+        self._slot_of[self._arc] = np.cumsum(first) - 1
+        return True
+
+    def for_arcs(self, tail: np.ndarray, head: np.ndarray) -> CustomisableHierarchy | None:
+        """This hierarchy for another list of arcs on the same nodes, sharing its order,
+        supergraph and triangles, if every arc joins two nodes the supergraph joins (e.g.
+        a topology with fewer arcs: a border post shut for the season); else None.  Its
+        :meth:`customise` takes one weight per arc of the new list."""
+        tail, head = _checked_arcs(self.n_nodes, tail, head)
+        view = object.__new__(CustomisableHierarchy)
+        view.__dict__.update(self.__dict__)  # the structure, shared (never written)
+        return view if view._map_arcs(tail, head) else None
 
     def customise(self, weights: np.ndarray) -> Metric:
         """The customised metric of arc weights ``weights`` (one per arc given at
@@ -231,11 +253,17 @@ class CustomisableHierarchy:
         w = w[self._arc]
         return np.minimum.reduceat(w, self._starts) if self._parallel else w
 
-    @cached_property
+    @property
     def _triangle_index(self) -> tuple[np.ndarray, ...]:
         """For :meth:`update`: each edge's lower end; its lower triangles (the two other
         edges of each, as in a triangle) as a CSR over edges; and the edges above it (those
-        it is a lower side of) as a CSR over edges."""
+        it is a lower side of) as a CSR over edges.  Built once, shared with the views."""
+        found = self._shared.get("triangle_index")
+        if found is None:
+            found = self._shared["triangle_index"] = self._build_triangle_index()
+        return found
+
+    def _build_triangle_index(self) -> tuple[np.ndarray, ...]:
         e = self.n_edges
         lower = np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.up_ptr))
         tri = self.triangles.reshape(-1, 3)
@@ -307,6 +335,17 @@ class CustomisableHierarchy:
             if out is None:
                 return dist[self.rank]
             return np.take(dist, self.rank, out=out)
+
+
+def _checked_arcs(n: int, tail: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``tail`` and ``head`` as int64 arrays of one entry per arc, each a node below ``n``."""
+    tail = np.asarray(tail, dtype=np.int64).reshape(-1)
+    head = np.asarray(head, dtype=np.int64).reshape(-1)
+    if tail.shape != head.shape:
+        raise InvalidInputError("tail and head must have one entry per arc")
+    if len(tail) and (min(tail.min(), head.min()) < 0 or max(tail.max(), head.max()) >= n):
+        raise InvalidInputError(f"arc end out of range 0..{n - 1}")
+    return tail, head
 
 
 def _fill_reducing_rank(n: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -951,7 +951,11 @@ _SCRATCH = ("_search_scratch", "_alternatives_scratch", "_guided_scratch")
 
 
 #: Customisable hierarchies kept for graphs of groups met again (each ~35 MB).
-_HIERARCHIES: OrderedDict[bytes, CustomisableHierarchy] = OrderedDict()
+#: Kept hierarchies: per digest of a topology, the hierarchy for its arcs and the arcs its
+#: supergraph was built on.
+_HIERARCHIES: OrderedDict[bytes, tuple[CustomisableHierarchy, tuple[np.ndarray, np.ndarray]]] = (
+    OrderedDict()
+)
 _HIERARCHIES_KEPT = 4
 _HIERARCHIES_LOCK = threading.Lock()
 
@@ -1010,7 +1014,13 @@ class _KnownPaths:
 def _shared_hierarchy(n: int, tail: np.ndarray, head: np.ndarray) -> CustomisableHierarchy:
     """The :class:`CustomisableHierarchy` of a topology, from a small cache keyed by a digest
     of its arcs: graphs that share a graph of groups (one per objective of a cost model, the
-    layered copy for a transshipment limit) build it once (~0.5 s on the network)."""
+    layered copy for a transshipment limit) build it once (~0.5 s on the network).
+
+    A topology not seen before is first fitted into a kept hierarchy whose supergraph has
+    all its edges (:meth:`CustomisableHierarchy.for_arcs`: e.g. a shipment in winter, when
+    a few border posts are shut, into the summer's).  Failing that, the new hierarchy is
+    built over the union of the arcs and those of the last one kept for as many nodes, so
+    that the next topology of the same network will most likely fit."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(np.int64(n).tobytes())
     digest.update(np.ascontiguousarray(tail, dtype=np.int64).tobytes())
@@ -1020,13 +1030,28 @@ def _shared_hierarchy(n: int, tail: np.ndarray, head: np.ndarray) -> Customisabl
         found = _HIERARCHIES.get(key)
         if found is not None:
             _HIERARCHIES.move_to_end(key)
-            return found
-    built = CustomisableHierarchy(n, tail, head)
+            return found[0]
+        kept = [v for v in reversed(_HIERARCHIES.values()) if v[0].n_nodes == n]
+    fitted: CustomisableHierarchy | None = None
+    for h, arcs in kept:  # the most recently used first
+        fitted, built_on = h.for_arcs(tail, head), arcs
+        if fitted is not None:
+            break
+    if fitted is None:
+        built_on = (np.asarray(tail, np.int64), np.asarray(head, np.int64))
+        if kept:  # the union of both arc lists, each arc once
+            pairs = np.unique(
+                np.concatenate([built_on[0], kept[0][1][0]]) * max(n, 1)
+                + np.concatenate([built_on[1], kept[0][1][1]])
+            )
+            built_on = (pairs // max(n, 1), pairs % max(n, 1))
+        fitted = CustomisableHierarchy(n, *built_on).for_arcs(tail, head)
+        assert fitted is not None  # its own arcs are in its supergraph
     with _HIERARCHIES_LOCK:
-        _HIERARCHIES[key] = built
+        _HIERARCHIES[key] = (fitted, built_on)
         while len(_HIERARCHIES) > _HIERARCHIES_KEPT:
             _HIERARCHIES.popitem(last=False)
-    return built
+    return fitted
 
 
 def _csr(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -211,19 +211,72 @@ def test_distances_into_a_given_array() -> None:
         h.distances_to(metric, np.array([0]), np.zeros(1), out=np.empty(2))
 
 
-def test_graphs_with_one_graph_of_groups_share_its_hierarchy() -> None:
+def test_graphs_with_one_graph_of_groups_share_its_hierarchy(monkeypatch) -> None:
     """The hierarchy depends on the topology only: another graph on the same arcs (other
-    weights) reuses it; another topology gets its own."""
+    weights) reuses it; a topology with fewer arcs (a post shut for the season) fits into
+    its supergraph; one with an arc it lacks gets a new hierarchy, built over both, into
+    which either fits from then on."""
+    from collections import OrderedDict
+
+    import routing.graph as graph_module
     from routing import CostedGraph
 
-    u, v = np.array([0, 1, 2, 3]), np.array([1, 2, 3, 0])
-    one = np.zeros(4, bool)
-    a = CostedGraph(4, u, v, one, np.array([1.0, 2.0, 3.0, 4.0]))
-    b = CostedGraph(4, u, v, one, np.array([4.0, 3.0, 2.0, 1.0]))
-    c = CostedGraph(4, u[:3], v[:3], one[:3], np.ones(3))
+    monkeypatch.setattr(graph_module, "_HIERARCHIES", OrderedDict())
+    n = 6
+    u, v = np.array([0, 1, 2, 3, 4]), np.array([1, 2, 3, 4, 5])  # a chain: no fill
+    one = np.zeros(5, bool)
+    a = CostedGraph(n, u, v, one, np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    b = CostedGraph(n, u, v, one, np.array([5.0, 4.0, 3.0, 2.0, 1.0]))
     assert a._group_hierarchy is b._group_hierarchy
-    assert c._group_hierarchy is not a._group_hierarchy
-    assert c._group_hierarchy.n_edges == 3
+    shut = CostedGraph(n, u[1:], v[1:], one[1:], np.ones(4))  # without 0-1
+    assert shut._group_hierarchy.rank is a._group_hierarchy.rank  # fitted, not built
+    assert shut._group_hierarchy._n_arcs == len(shut._group_structure[3])
+    ring = CostedGraph(n, np.append(u, 5), np.append(v, 0), np.zeros(6, bool), np.ones(6))
+    assert a._group_hierarchy.for_arcs(np.array([5]), np.array([0])) is None  # 5-0 missing
+    new = ring._group_hierarchy
+    assert new.rank is not a._group_hierarchy.rank  # built, over the chain's arcs too
+    assert new.for_arcs(u, v) is not None
+    # every graph's distances are right, whichever hierarchy it got
+    for g in (a, shut, ring):
+        h, metric = g._group_metric
+        _, _, _, ga, gb, *_ = g._group_structure
+        gw = g._group_graphs[1][2]
+        for t in range(n):
+            _close(
+                h.distances_to(metric, np.array([t]), np.zeros(1)),
+                _dijkstra(n, ga, gb, gw, [t], [0.0], True),
+            )
+
+
+@settings(max_examples=100, deadline=None)
+@given(graphs(), st.data())
+def test_a_hierarchy_for_fewer_arcs_gives_their_distances(case, data) -> None:
+    """for_arcs: a sub-list of the arcs (in any order, with repeats) reuses the supergraph
+    and gives the distances of that sub-list's weights."""
+    n, tail, head, w, starts, costs = case
+    h = CustomisableHierarchy(n, tail, head)
+    m = len(tail)
+    pick = np.array(data.draw(st.lists(st.integers(0, max(m - 1, 0)), max_size=m)), np.int64)
+    pick = pick[pick < m]
+    sub = h.for_arcs(tail[pick], head[pick])
+    assert sub is not None and sub.rank is h.rank
+    metric = sub.customise(w[pick])
+    want = _dijkstra(n, tail[pick], head[pick], w[pick], starts, costs, True)
+    _close(sub.distances_to(metric, starts, costs), want)
+    # an update of the view equals its fresh customisation (the triangles are shared)
+    if len(pick):
+        changed = pick[: len(pick) // 2 + 1]
+        at = np.arange(len(changed))
+        new_w = w[pick].copy()
+        new_w[at] = new_w[at] * 2 + 1
+        sub.update(metric, at, new_w[at])
+        fresh = sub.customise(new_w)
+        assert np.array_equal(metric.weights, fresh.weights)
+    # the original still answers for its own arcs
+    _close(
+        h.distances_to(h.customise(w), starts, costs),
+        _dijkstra(n, tail, head, w, starts, costs, True),
+    )
 
 
 def test_ranked_distances_are_the_same_in_rank_order() -> None:

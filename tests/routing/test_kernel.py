@@ -163,3 +163,29 @@ def test_a_potential_with_a_group_out_of_range_is_refused() -> None:
         run(np.array([0, 7, 2]))
     with pytest.raises(ValueError, match="inconsistent heuristic"):
         run(np.array([0, -1, 2]))
+
+
+def test_absorbing_targets_end_the_paths_through_them() -> None:
+    """Targets listed from ``absorb`` on are not expanded: a path through one ends there,
+    with its exit cost (the caller vouches that it is the exact rest of the way)."""
+    kernel = load()
+    indptr = np.array([0, 1, 2, 2], dtype=np.int64)  # 0 -> 1 -> 2, one each
+    head = np.array([1, 2], dtype=np.int32)
+    w = np.ones(2)
+
+    def run(*absorb):
+        dist, pred = np.empty(3), np.empty(3, dtype=np.int64)
+        best = np.empty(1, np.int64)
+        tgt, tc = np.array([2, 1]), np.array([0.0, 5.0])  # 1 claims 5 more to go
+        kernel.dijkstra(
+            indptr, head, w, np.array([0]), np.zeros(1), tgt, tc, np.zeros(2, np.int64),
+            1, np.inf, None, dist, pred, best, False, None, None, *absorb,
+        )  # fmt: skip
+        return int(best[0]), dist
+
+    k, dist = run()  # plain targets: the search goes on past 1 and finds 2 cheaper
+    assert k == 0 and dist.tolist() == [0.0, 1.0, 2.0]
+    k, dist = run(1)  # 1 absorbs: 2 is never reached
+    assert k == 1 and dist[1] == 1.0 and dist[2] == np.inf
+    k, dist = run(2)  # none absorbs (the index is past the last target)
+    assert k == 0
