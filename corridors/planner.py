@@ -46,9 +46,10 @@ _MATRIX_THREADS = 2
 #: Origins asking for one destination from which a matrix builds the destination's complete
 #: backward search tree (:meth:`routing.CostedGraph.tree_to`, then cached) instead of one
 #: guided search per origin (:meth:`routing.CostedGraph.guided_edges_to`).  Measured on the
-#: default network (``bench/bench_routing.py``, 2026-11-29): a tree ~85 ms, a guided search
-#: ~0.4 ms, so a tree pays off from ~200 origins; the tree is also kept for later matrices.
-_TREE_ORIGINS = 200
+#: default network (``bench/bench_routing.py``, 2 cores, 2026-11-29): a tree ~60 ms of
+#: search; a guided search ~0.1 ms beyond reading its path (it stops where it meets an
+#: earlier path), so a tree pays off from ~600 origins per destination.
+_TREE_ORIGINS = 600
 #: A leg endpoint takes the name of a place whose node is within this distance, km.
 _NAME_RADIUS_KM = 15.0
 
@@ -938,24 +939,11 @@ class Planner:
                         j,
                     )
                 )
-        # per destination: the paths read off its backward search tree where that is cached
-        # or pays off (a long compiled search that releases the GIL: on a few threads), else
-        # one guided search per origin (short ones, with Python between them: threads would
-        # only pass the GIL to and fro, so in this thread, while the others build trees)
-        by_tree = [len(jb[3]) >= _TREE_ORIGINS or jb[0].has_tree(jb[1], jb[2]) for jb in jobs]
-        results: list[list[Any]] = [[] for _ in jobs]
-        trees = [jb for jb, t in zip(jobs, by_tree, strict=True) if t]
-        with ThreadPoolExecutor(max_workers=max(1, min(len(trees), _MATRIX_THREADS))) as pool:
-            pending = [
-                pool.submit(lambda jb: jb[0].edges_to(jb[1], jb[2], jb[3]), jb) for jb in trees
-            ]
-            for n, (jb, t) in enumerate(zip(jobs, by_tree, strict=True)):
-                if not t:
-                    results[n] = jb[0].guided_edges_to(jb[1], jb[2], jb[3])
-            done = iter(pending)
-            for n, t in enumerate(by_tree):
-                if t:
-                    results[n] = next(done).result()
+        # per destination, on a few threads (the compiled searches release the GIL): the
+        # paths read off its backward search tree where that is cached or pays off, else
+        # one guided search per origin
+        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), _MATRIX_THREADS))) as pool:
+            results = list(pool.map(_destination_paths, jobs))
         for (*_, ask, j), found in zip(jobs, results, strict=True):
             for i, f in zip(ask, found, strict=True):
                 cells[(i, j)] = None if f is None else (f[0], int(f[2][0]), int(f[2][-1]))
@@ -1608,6 +1596,18 @@ def matrix(
     UnknownPlaceError, InvalidInputError
     """
     return _planner_of(network).matrix_result(origins, destinations, **options)
+
+
+def _destination_paths(
+    job: tuple[CostedGraph, np.ndarray, np.ndarray, list[Any], list[int], int],
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None]:
+    """A matrix's paths from the asking origins' start states to one destination: read
+    off the destination's backward search tree when it is cached or when enough origins
+    ask (:data:`_TREE_ORIGINS`), else one guided search per origin."""
+    g, dst, dst_w, sets, _, _ = job
+    if len(sets) >= _TREE_ORIGINS or g.has_tree(dst, dst_w):
+        return g.edges_to(dst, dst_w, sets)
+    return g.guided_edges_to(dst, dst_w, sets)
 
 
 def _check_objective(objective: str) -> None:

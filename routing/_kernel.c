@@ -71,6 +71,30 @@ static inline double heur(Heur *H, int64_t v) {
     return best * HEUR_SHRINK;
 }
 
+/* The potential's arrays from the tuple (node_of, lf, lb, target_groups, exit_costs, L),
+ * checked against n states; -1 with an exception set if they do not fit. */
+static int heur_parse(PyObject *o, Heur *H, Buf *nodeof, Buf *lf, Buf *lb, Buf *tg, Buf *tgc,
+                      Py_ssize_t n, const char *who) {
+    PyObject *a, *b, *c, *e, *f;
+    if (!PyTuple_Check(o) || !PyArg_ParseTuple(o, "OOOOOn", &a, &b, &c, &e, &f, &H->L) ||
+        get_buf(a, nodeof, "i", 8, 0, "node_of") || get_buf(b, lf, "d", 8, 0, "lf") ||
+        get_buf(c, lb, "d", 8, 0, "lb") || get_buf(e, tg, "i", 8, 0, "tg") ||
+        get_buf(f, tgc, "d", 8, 0, "tgc"))
+        return -1;
+    H->nof = nodeof->view.buf, H->lf = lf->view.buf, H->lb = lb->view.buf;
+    H->tg = tg->view.buf, H->tgc = tgc->view.buf, H->ntg = LEN(*tg, 8);
+    Py_ssize_t n_groups = H->L > 0 ? LEN(*lf, 8) / H->L : 0;
+    int bad = H->L < 1 || LEN(*nodeof, 8) != n || LEN(*tgc, 8) != H->ntg ||
+              LEN(*lb, 8) != LEN(*lf, 8) || H->L * n_groups != LEN(*lf, 8);
+    for (Py_ssize_t T = 0; !bad && T < H->ntg; T++) bad = H->tg[T] < 0 || H->tg[T] >= n_groups;
+    H->n_groups = n_groups;
+    if (bad) {
+        PyErr_Format(PyExc_ValueError, "%s: inconsistent heuristic arrays", who);
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ dijkstra */
 
 static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
@@ -117,25 +141,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         goto done;
     int use_h = o_heur != Py_None;
     Py_ssize_t n = LEN(indptr, 8) - 1, ns = LEN(src, 8), nt = LEN(tgt, 8);
-    if (use_h) {
-        PyObject *a, *b, *c, *e, *f;
-        if (!PyArg_ParseTuple(o_heur, "OOOOOn", &a, &b, &c, &e, &f, &H.L) ||
-            get_buf(a, &nodeof, "i", 8, 0, "node_of") || get_buf(b, &lf, "d", 8, 0, "lf") ||
-            get_buf(c, &lb, "d", 8, 0, "lb") || get_buf(e, &tg, "i", 8, 0, "tg") ||
-            get_buf(f, &tgc, "d", 8, 0, "tgc"))
-            goto done;
-        H.nof = nodeof.view.buf, H.lf = lf.view.buf, H.lb = lb.view.buf, H.tg = tg.view.buf;
-        H.tgc = tgc.view.buf, H.ntg = LEN(tg, 8);
-        Py_ssize_t n_groups = H.L > 0 ? LEN(lf, 8) / H.L : 0;
-        int bad = H.L < 1 || LEN(nodeof, 8) != n || LEN(tgc, 8) != H.ntg ||
-                  LEN(lb, 8) != LEN(lf, 8) || H.L * n_groups != LEN(lf, 8);
-        for (Py_ssize_t T = 0; !bad && T < H.ntg; T++) bad = H.tg[T] < 0 || H.tg[T] >= n_groups;
-        H.n_groups = n_groups;
-        if (bad) {
-            PyErr_SetString(PyExc_ValueError, "dijkstra: inconsistent heuristic arrays");
-            goto done;
-        }
-    }
+    if (use_h && heur_parse(o_heur, &H, &nodeof, &lf, &lb, &tg, &tgc, n, "dijkstra")) goto done;
     const int64_t *ip = indptr.view.buf;
     const int32_t *hd = head.view.buf;
     const double *wt = w.view.buf;
@@ -320,6 +326,368 @@ done:
     rel(&indptr), rel(&head), rel(&w), rel(&src), rel(&sc), rel(&tgt), rel(&tc), rel(&tset);
     rel(&nodeof), rel(&lf), rel(&lb), rel(&tg), rel(&tgc), rel(&dist), rel(&pred), rel(&best);
     rel(&whop), rel(&wflag), rel(&wheap), rel(&ctouch), rel(&ccount);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ group pairs */
+
+/* group_pairs(groups, src, dst, n_groups, order, starts, ga, gb, back, pair_of) -> (k, pairs)
+ *
+ * The arcs between two groups (arc i from node src[i] of group groups[src[i]] to node
+ * dst[i]; an arc inside a group is left out) ordered by (a, b), ties in arc order: two stable counting sorts,
+ * by b then by a.  Written into the caller's int32 arrays of one entry per arc (only the
+ * first k or pairs entries are used): order, the k arcs between groups; starts, where each
+ * pair of groups begins in order; ga, gb, its groups; back, the pairs ordered by gb (ties
+ * in pair order); pair_of, each arc's pair (-1 inside a group). */
+static PyObject *k_group_pairs(PyObject *self, PyObject *args) {
+    PyObject *o_grp, *o_a, *o_b, *o_out[6];
+    Py_ssize_t n_g;
+    if (!PyArg_ParseTuple(args, "OOOnOOOOOO", &o_grp, &o_a, &o_b, &n_g, &o_out[0], &o_out[1],
+                          &o_out[2], &o_out[3], &o_out[4], &o_out[5]))
+        return NULL;
+    Buf bg = {0}, ba = {0}, bb = {0}, bo[6] = {{{0}}};
+    static const char *names[6] = {"order", "starts", "ga", "gb", "back", "pair_of"};
+    PyObject *ret = NULL;
+    int64_t *cnt = NULL;
+    int32_t *tmp = NULL;
+    if (get_buf(o_grp, &bg, "i", 8, 0, "groups") || get_buf(o_a, &ba, "i", 8, 0, "src") ||
+        get_buf(o_b, &bb, "i", 8, 0, "dst"))
+        goto done;
+    Py_ssize_t m = LEN(ba, 8), n = LEN(bg, 8);
+    for (int j = 0; j < 6; j++)
+        if (get_buf(o_out[j], &bo[j], "i", 4, 1, names[j])) goto done;
+    const int64_t *grp = bg.view.buf, *src = ba.view.buf, *dst = bb.view.buf;
+    int bad = LEN(bb, 8) != m || n_g < 0 || m >= INT32_MAX;
+    for (int j = 0; j < 6; j++) bad |= LEN(bo[j], 4) < m;
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "group_pairs: inconsistent arrays");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < m; i++)
+        if (src[i] < 0 || src[i] >= n || dst[i] < 0 || dst[i] >= n) {
+            PyErr_SetString(PyExc_ValueError, "group_pairs: node out of range");
+            goto done;
+        }
+    for (Py_ssize_t v = 0; v < n; v++)
+        if (grp[v] < 0 || grp[v] >= n_g) {
+            PyErr_SetString(PyExc_ValueError, "group_pairs: group out of range");
+            goto done;
+        }
+#define A(i) grp[src[i]]
+#define B(i) grp[dst[i]]
+    int32_t *order = bo[0].view.buf, *starts = bo[1].view.buf, *ga = bo[2].view.buf;
+    int32_t *gb = bo[3].view.buf, *back = bo[4].view.buf, *pair_of = bo[5].view.buf;
+    cnt = malloc(((size_t)n_g + 1) * sizeof(int64_t));
+    tmp = malloc(((size_t)m + 1) * sizeof(int32_t));
+    if (!cnt || !tmp) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t k = 0, np_ = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    /* by b: counts, then each arc (between groups) to its slot, in arc order */
+    memset(cnt, 0, ((size_t)n_g + 1) * sizeof(int64_t));
+    for (Py_ssize_t i = 0; i < m; i++)
+        if (A(i) != B(i)) cnt[B(i) + 1]++;
+    for (Py_ssize_t g = 0; g < n_g; g++) cnt[g + 1] += cnt[g];
+    for (Py_ssize_t i = 0; i < m; i++)
+        if (A(i) != B(i)) tmp[cnt[B(i)]++] = (int32_t)i;
+    k = n_g ? cnt[n_g - 1] : 0; /* arcs between groups */
+    /* then by a, stable */
+    memset(cnt, 0, ((size_t)n_g + 1) * sizeof(int64_t));
+    for (Py_ssize_t j = 0; j < k; j++) cnt[A(tmp[j]) + 1]++;
+    for (Py_ssize_t g = 0; g < n_g; g++) cnt[g + 1] += cnt[g];
+    for (Py_ssize_t j = 0; j < k; j++) order[cnt[A(tmp[j])]++] = tmp[j];
+    for (Py_ssize_t i = 0; i < m; i++) pair_of[i] = -1;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        int32_t i = order[j];
+        if (j == 0 || A(i) != A(order[j - 1]) || B(i) != B(order[j - 1])) {
+            starts[np_] = (int32_t)j;
+            ga[np_] = (int32_t)A(i);
+            gb[np_] = (int32_t)B(i);
+            np_++;
+        }
+        pair_of[i] = (int32_t)(np_ - 1);
+    }
+    /* the pairs by gb, stable */
+    memset(cnt, 0, ((size_t)n_g + 1) * sizeof(int64_t));
+    for (Py_ssize_t q = 0; q < np_; q++) cnt[gb[q] + 1]++;
+    for (Py_ssize_t g = 0; g < n_g; g++) cnt[g + 1] += cnt[g];
+    for (Py_ssize_t q = 0; q < np_; q++) back[cnt[gb[q]]++] = (int32_t)q;
+    Py_END_ALLOW_THREADS;
+#undef A
+#undef B
+    ret = Py_BuildValue("(nn)", k, np_);
+done:
+    free(cnt), free(tmp);
+    rel(&bg), rel(&ba), rel(&bb);
+    for (int j = 0; j < 6; j++) rel(&bo[j]);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ guided */
+
+/* A growable array of int64 (the paths' arcs). */
+typedef struct {
+    int64_t *a;
+    Py_ssize_t n, cap;
+} IVec;
+
+static int ivec_push(IVec *v, int64_t x) {
+    if (v->n == v->cap) {
+        Py_ssize_t cap = v->cap ? 2 * v->cap : 4096;
+        int64_t *a = realloc(v->a, (size_t)cap * sizeof(int64_t));
+        if (!a) return -1;
+        v->a = a;
+        v->cap = cap;
+    }
+    v->a[v->n++] = x;
+    return 0;
+}
+
+/* guided(indptr, head, w, tail, heur, tgt, tc, set_ptr, src, sc, dist, pred, touched, ws,
+ *        known, rest, nxt)
+ *   -> (arcs, path_ptr, first, last, cost) as bytes of int64 / int64 / int64 / int64 / double
+ *
+ * For each source set k (states src[set_ptr[k]:set_ptr[k+1]], entry costs sc), the cheapest
+ * path to the targets tgt (exit costs tc): A* with the potential heur (consistent, as for
+ * dijkstra).  Every state on a path found is from then on known with the exact weight of the
+ * rest of that path (a sub-path of a cheapest path is a cheapest path) and the path's next
+ * arc: a later search that settles such a state has a complete candidate there and does not
+ * expand it, so it stops where it meets an earlier path.  Targets themselves are expanded
+ * (a path may pass one towards a cheaper exit).
+ *
+ * Per set: its arcs (CSR positions, source to target) are arcs[path_ptr[k]:path_ptr[k+1]],
+ * first/last its first and final states and cost its weight with entry and exit costs; last
+ * is -1 and cost inf when no target is reached.  dist and pred (float64, int64 per state)
+ * must be inf and -1 everywhere on entry and are again on return; touched (int64 per state)
+ * and ws (hop, flag, heap as for dijkstra) are scratch; so are rest and nxt (float64 and
+ * int64 per state) and known (uint8 per state), which must be zero on entry and is again on
+ * return. */
+static PyObject *k_guided(PyObject *self, PyObject *args) {
+    PyObject *o_indptr, *o_head, *o_w, *o_tail, *o_heur, *o_tgt, *o_tc, *o_ptr, *o_src, *o_sc,
+        *o_dist, *o_pred, *o_touch, *o_ws, *o_known, *o_rest, *o_nxt;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOOOO", &o_indptr, &o_head, &o_w, &o_tail,
+                          &o_heur, &o_tgt, &o_tc, &o_ptr, &o_src, &o_sc, &o_dist, &o_pred,
+                          &o_touch, &o_ws, &o_known, &o_rest, &o_nxt))
+        return NULL;
+    Buf indptr = {0}, head = {0}, w = {0}, tail = {0}, tgt = {0}, tc = {0}, sptr = {0},
+        src = {0}, sc = {0}, dist = {0}, pred = {0}, touch = {0}, nodeof = {0}, lf = {0},
+        lb = {0}, tg = {0}, tgc = {0}, whop = {0}, wflag = {0}, wheap = {0}, bknown = {0},
+        brest = {0}, bnxt = {0};
+    Heur H = {0};
+    Heap heap = {0};
+    IVec arcs = {0}, marked = {0}; /* marked: the states made known, to clear at the end */
+    unsigned char *known = NULL; /* 1: a target, 2: on a path found (absorbing) */
+    double *rest = NULL;
+    int64_t *nxt = NULL, *out_ptr = NULL, *out_first = NULL, *out_last = NULL;
+    double *out_cost = NULL;
+    PyObject *ret = NULL;
+    if (get_buf(o_indptr, &indptr, "i", 8, 0, "indptr") ||
+        get_buf(o_head, &head, "i", 4, 0, "head") || get_buf(o_w, &w, "d", 8, 0, "w") ||
+        get_buf(o_tail, &tail, "i", 8, 0, "tail") || get_buf(o_tgt, &tgt, "i", 8, 0, "tgt") ||
+        get_buf(o_tc, &tc, "d", 8, 0, "tc") || get_buf(o_ptr, &sptr, "i", 8, 0, "set_ptr") ||
+        get_buf(o_src, &src, "i", 8, 0, "src") || get_buf(o_sc, &sc, "d", 8, 0, "sc") ||
+        get_buf(o_dist, &dist, "d", 8, 1, "dist") || get_buf(o_pred, &pred, "i", 8, 1, "pred") ||
+        get_buf(o_touch, &touch, "i", 8, 1, "touched") ||
+        get_buf(o_known, &bknown, "b", 1, 1, "known") || get_buf(o_rest, &brest, "d", 8, 1, "rest") ||
+        get_buf(o_nxt, &bnxt, "i", 8, 1, "nxt"))
+        goto done;
+    Py_ssize_t n = LEN(indptr, 8) - 1, m = LEN(head, 4), nt = LEN(tgt, 8);
+    Py_ssize_t n_sets = LEN(sptr, 8) - 1, ns = LEN(src, 8);
+    if (n < 0 || LEN(w, 8) != m || LEN(tail, 8) != m || LEN(tc, 8) != nt || n_sets < 0 ||
+        LEN(sc, 8) != ns || LEN(dist, 8) != n || LEN(pred, 8) != n || LEN(touch, 8) < n ||
+        LEN(bknown, 1) < n || LEN(brest, 8) < n || LEN(bnxt, 8) < n) {
+        PyErr_SetString(PyExc_ValueError, "guided: inconsistent array lengths");
+        goto done;
+    }
+    if (heur_parse(o_heur, &H, &nodeof, &lf, &lb, &tg, &tgc, n, "guided")) goto done;
+    {
+        PyObject *a, *b, *c;
+        if (!PyTuple_Check(o_ws) || !PyArg_ParseTuple(o_ws, "OOO", &a, &b, &c) ||
+            get_buf(a, &whop, "i", 8, 1, "ws hop") || get_buf(b, &wflag, "b", 1, 1, "ws flag") ||
+            get_buf(c, &wheap, "b", 1, 1, "ws heap"))
+            goto done;
+        if (LEN(whop, 8) < n || LEN(wflag, 1) < n + 1) {
+            PyErr_SetString(PyExc_ValueError, "guided: workspace too small");
+            goto done;
+        }
+    }
+    const int64_t *ip = indptr.view.buf, *tl = tail.view.buf, *tv = tgt.view.buf;
+    const int64_t *pp = sptr.view.buf, *sv = src.view.buf;
+    const int32_t *hd = head.view.buf;
+    const double *wt = w.view.buf, *tcv = tc.view.buf, *scv = sc.view.buf;
+    double *d = dist.view.buf;
+    int64_t *pr = pred.view.buf, *tch = touch.view.buf, *hop = whop.view.buf;
+    unsigned char *flag = wflag.view.buf; /* bit 1: settled, bit 8: reached */
+    heap.a = wheap.view.buf;
+    heap.cap = LEN(wheap, 1) / (Py_ssize_t)sizeof(HItem);
+    heap.borrowed = 1;
+    for (Py_ssize_t j = 0; j < nt; j++)
+        if (tv[j] < 0 || tv[j] >= n || !(tcv[j] >= 0)) {
+            PyErr_SetString(PyExc_ValueError, "guided: target out of range");
+            goto done;
+        }
+    if (n_sets > 0 && pp[0] != 0) n_sets = -1;
+    for (Py_ssize_t k = 0; k < n_sets && n_sets > 0; k++)
+        if (pp[k + 1] < pp[k] || pp[k + 1] > ns) n_sets = -1;
+    if (n_sets < 0 || (LEN(sptr, 8) > 0 && pp[LEN(sptr, 8) - 1] != ns)) {
+        PyErr_SetString(PyExc_ValueError, "guided: bad set_ptr");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < ns; i++)
+        if (sv[i] < 0 || sv[i] >= n || !(scv[i] >= 0)) {
+            PyErr_SetString(PyExc_ValueError, "guided: source out of range");
+            goto done;
+        }
+    known = bknown.view.buf, rest = brest.view.buf, nxt = bnxt.view.buf;
+    out_ptr = malloc(((size_t)n_sets + 1) * sizeof(int64_t));
+    out_first = malloc(((size_t)n_sets + 1) * sizeof(int64_t));
+    out_last = malloc(((size_t)n_sets + 1) * sizeof(int64_t));
+    out_cost = malloc(((size_t)n_sets + 1) * sizeof(double));
+    if (!out_ptr || !out_first || !out_last || !out_cost) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    memset(flag, 0, (size_t)n + 1);
+    for (Py_ssize_t j = 0; j < nt; j++) {
+        int64_t t = tv[j];
+        if (!known[t] || tcv[j] < rest[t]) {
+            if (!known[t] && ivec_push(&marked, t)) failed = 1;
+            known[t] = 1;
+            rest[t] = tcv[j];
+            nxt[t] = -1;
+        }
+    }
+    out_ptr[0] = 0;
+    for (Py_ssize_t k = 0; k < n_sets && !failed; k++) {
+        Py_ssize_t reached = 0;
+        heap.n = 0;
+        for (int64_t i = pp[k]; i < pp[k + 1] && !failed; i++) {
+            int64_t v = sv[i];
+            if (scv[i] < d[v]) {
+                double hv = heur(&H, v);
+                if (hv == INFINITY) continue;
+                if (!(flag[v] & 8)) {
+                    flag[v] |= 8;
+                    tch[reached++] = v;
+                }
+                d[v] = scv[i];
+                hop[v] = 0;
+                pr[v] = -1;
+                if (heap_push(&heap, scv[i] + hv, 0, v)) failed = 1;
+            }
+        }
+        double best = INFINITY;
+        int64_t meet = -1;
+        while (heap.n && !failed && !H.bad) {
+            HItem it = heap_pop(&heap);
+            int64_t v = it.node;
+            if (flag[v] & 1) continue;
+            if (it.key >= best) break;
+            flag[v] |= 1;
+            double dv = d[v];
+            if (known[v]) {
+                double tot = dv + rest[v];
+                if (tot < best) {
+                    best = tot;
+                    meet = v;
+                }
+                if (known[v] == 2) continue; /* the rest of its path is known: not expanded */
+            }
+            for (int64_t a = ip[v]; a < ip[v + 1]; a++) {
+                int64_t u = hd[a];
+                if (flag[u] & 1) continue;
+                double nd = dv + wt[a];
+                int64_t nh = hop[v] + 1;
+                int fresh = !(flag[u] & 8);
+                if (fresh || nd < d[u] || (nd == d[u] && nh < hop[u])) {
+                    double hu = heur(&H, u);
+                    if (hu == INFINITY) continue;
+                    if (fresh) {
+                        flag[u] |= 8;
+                        tch[reached++] = u;
+                    }
+                    d[u] = nd;
+                    hop[u] = nh;
+                    pr[u] = a;
+                    if (heap_push(&heap, nd + hu, nh, u)) {
+                        failed = 1;
+                        break;
+                    }
+                }
+            }
+        }
+        if (!failed && !H.bad && meet >= 0) {
+            /* the search's part, walked back from where it met a target or a path and
+             * reversed; then the known rest */
+            Py_ssize_t start = arcs.n;
+            for (int64_t x = meet; pr[x] >= 0 && !failed; x = tl[pr[x]])
+                if (ivec_push(&arcs, pr[x])) failed = 1;
+            for (Py_ssize_t i = start, j = arcs.n - 1; i < j; i++, j--) {
+                int64_t t = arcs.a[i];
+                arcs.a[i] = arcs.a[j];
+                arcs.a[j] = t;
+            }
+            Py_ssize_t prefix_end = arcs.n;
+            int64_t last = meet;
+            for (int64_t x = meet; nxt[x] >= 0 && !failed; x = hd[nxt[x]]) {
+                if (ivec_push(&arcs, nxt[x])) failed = 1;
+                last = hd[nxt[x]];
+            }
+            /* the states of the search's part are known from now on: their rest summed
+             * from the meeting point backwards.  A target the path passes is one too: the
+             * search went on from it, so going on is no dearer than leaving there */
+            double r = rest[meet];
+            for (Py_ssize_t i = prefix_end - 1; i >= start; i--) {
+                int64_t a = arcs.a[i], u = tl[a];
+                r += wt[a];
+                if (known[u] != 2) {
+                    if (!known[u] && ivec_push(&marked, u)) failed = 1;
+                    known[u] = 2;
+                    rest[u] = r;
+                    nxt[u] = a;
+                }
+            }
+            out_first[k] = arcs.n > start ? tl[arcs.a[start]] : meet;
+            out_last[k] = last;
+            out_cost[k] = best;
+        } else {
+            out_first[k] = out_last[k] = -1;
+            out_cost[k] = INFINITY;
+        }
+        out_ptr[k + 1] = arcs.n;
+        for (Py_ssize_t i = 0; i < reached; i++) { /* as found: for the next search */
+            int64_t v = tch[i];
+            d[v] = INFINITY;
+            pr[v] = -1;
+            flag[v] = 0;
+        }
+    }
+    for (Py_ssize_t i = 0; i < marked.n; i++) known[marked.a[i]] = 0; /* as found */
+    Py_END_ALLOW_THREADS;
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (H.bad) {
+        PyErr_SetString(PyExc_ValueError, "guided: inconsistent heuristic arrays");
+        goto done;
+    }
+    ret = Py_BuildValue("(NNNNN)", bytes_of(arcs.a, arcs.n * (Py_ssize_t)sizeof(int64_t)),
+                        bytes_of(out_ptr, (n_sets + 1) * (Py_ssize_t)sizeof(int64_t)),
+                        bytes_of(out_first, n_sets * (Py_ssize_t)sizeof(int64_t)),
+                        bytes_of(out_last, n_sets * (Py_ssize_t)sizeof(int64_t)),
+                        bytes_of(out_cost, n_sets * (Py_ssize_t)sizeof(double)));
+done:
+    free(arcs.a), free(marked.a);
+    free(out_ptr), free(out_first), free(out_last), free(out_cost);
+    if (!heap.borrowed) free(heap.a);
+    rel(&indptr), rel(&head), rel(&w), rel(&tail), rel(&tgt), rel(&tc), rel(&sptr), rel(&src);
+    rel(&sc), rel(&dist), rel(&pred), rel(&touch), rel(&nodeof), rel(&lf), rel(&lb), rel(&tg);
+    rel(&tgc), rel(&whop), rel(&wflag), rel(&wheap), rel(&bknown), rel(&brest), rel(&bnxt);
     return ret;
 }
 
@@ -643,6 +1011,15 @@ done:
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
+    {"group_pairs", k_group_pairs, METH_VARARGS,
+     "group_pairs(groups, src, dst, n_groups, order, starts, ga, gb, back, pair_of) -> "
+     "(k, pairs): the "
+     "arcs between groups ordered by (from, to) group, by two stable counting sorts"},
+    {"guided", k_guided, METH_VARARGS,
+     "guided(indptr, head, w, tail, heur, tgt, tc, set_ptr, src, sc, dist, pred, touched, ws, "
+     "known, rest, nxt) "
+     "-> (arcs, path_ptr, first, last, cost) bytes: one A* search per source set towards the "
+     "targets, each stopping where it meets a path found before"},
     {"dijkstra", k_dijkstra, METH_VARARGS,
      "dijkstra(indptr, head, w, src, sc, tgt, tc, tset, n_sets, limit, heur, dist, pred, best"
      "[, prune, ws, clean]) -> settled; heur is None or (node_of, lf, lb, target_groups, "

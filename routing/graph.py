@@ -453,20 +453,24 @@ class CostedGraph:
         arcs end among them."""
         g = self._groups
         n_g = int(g.max(initial=-1)) + 1
-        a, b = g[self._src], g[self._dst]
-        keep = np.flatnonzero(a != b)
-        key = a[keep] * max(n_g, 1) + b[keep]
-        srt = np.argsort(key, kind="stable")
-        order = keep[srt]
-        k = key[srt]
-        first = np.ones(len(k), dtype=bool)
-        first[1:] = k[1:] != k[:-1]
-        starts = np.flatnonzero(first)
-        ga, gb = a[order[starts]], b[order[starts]]
-        back = np.argsort(gb, kind="stable")  # the transposed CSR's order
-        pair_of = np.full(len(self._w), -1, dtype=np.int64)  # arc -> pair (-1: inside)
-        pair_of[order] = np.cumsum(first) - 1
-        ends = np.append(starts[1:], len(order))  # where each pair's arcs end
+        # two stable counting sorts in the kernel (by to group, then by from group), into
+        # int32 arrays: half the fresh memory, which costs more here than the sorting
+        m = len(self._w)
+        order, starts, ga, gb, back, pair_of = (np.empty(m, np.int32) for _ in range(6))
+        k, n_pairs = _kernel.group_pairs(
+            g, self._src, self._dst, n_g, order, starts, ga, gb, back, pair_of
+        )
+        order, starts, ga, gb, back = (
+            x[:n]
+            for x, n in (
+                (order, k),
+                (starts, n_pairs),
+                (ga, n_pairs),
+                (gb, n_pairs),
+                (back, n_pairs),
+            )
+        )
+        ends = np.append(starts[1:], len(order)).astype(np.int32)  # where each pair's arcs end
         return n_g, order, starts, ga, gb, back, pair_of, ends
 
     @cached_property
@@ -851,65 +855,66 @@ class CostedGraph:
         at = self._pos[tgt]
         ok = at >= 0
         t_c, tc_c = at[ok], tc[ok]
-        # every source set checked and in compact numbering before any search runs
-        sets = []
-        for s, c in source_sets:
-            src = _nodes(s, self.n_nodes, "source")
-            sc = _costs(c, src, "source")
-            p = self._pos[src]
-            keep = p >= 0
-            sets.append((p[keep], sc[keep]))
-        out: list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None] = [None] * len(sets)
-        if not len(t_c) or not sets:
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None] = [None] * len(
+            source_sets
+        )
+        if not source_sets:
+            return out
+        # every source set checked (all at once) and in compact numbering; the states
+        # without arcs left out
+        given = [np.asarray(s).reshape(-1) for s, _ in source_sets]
+        src = _nodes(np.concatenate(given), self.n_nodes, "source")
+        sc = _costs(
+            np.concatenate([np.asarray(c, np.float64).reshape(-1) for _, c in source_sets]),
+            src,
+            "source",
+        )
+        of_set = np.repeat(np.arange(len(given)), [len(x) for x in given])
+        p = self._pos[src]
+        keep = p >= 0
+        src, sc, of_set = p[keep], sc[keep], of_set[keep]
+        if not len(t_c):
             return out
         nc = len(self._state)
-        known = _KnownPaths(t_c, tc_c, nc)
+        set_ptr = np.searchsorted(of_set, np.arange(len(given) + 1)).astype(np.int64)
         lender = self.__dict__.setdefault("_guided_scratch", Lender())
         with (
-            lender.lend(lambda: self.potential_buffer(order=hierarchy.rank)) as (bounds, h),
-            self._output() as arrays,
+            lender.lend(
+                lambda: (
+                    *self.potential_buffer(order=hierarchy.rank),
+                    np.zeros(nc, dtype=np.uint8),
+                    np.empty(nc),
+                    np.empty(nc, dtype=np.int64),
+                )
+            ) as (bounds, h, known, rest, nxt),
+            self._output() as (dist, pred, touched, count),
             kernel_scratch(nc, len(self._head)) as ws,
         ):
             hierarchy.distances_to(metric, self._groups[tgt], tc, out=bounds, ranked=True)
-            dist, pred = arrays[:2]
-            clean = tuple(arrays[2:])
-            best = np.empty(1, dtype=np.int64)
-            for i, (p, sc) in enumerate(sets):
-                if not len(p):
-                    continue
-                ends, exits = known.targets()
-                _kernel.dijkstra(
-                    self._cptr,
-                    self._head,
-                    self._w,
-                    p,
-                    sc,
-                    ends,
-                    exits,
-                    np.zeros(len(ends), dtype=np.int64),
-                    1,
-                    np.inf,
-                    h,
-                    dist,
-                    pred,
-                    best,
-                    False,
-                    ws,
-                    clean,
-                    len(t_c),  # the states of known paths absorb: their rest is optimal
-                )
-                k = int(best[0])
-                if k < 0:
-                    continue
-                end = int(ends[k])
-                # the path's arc positions, walked back from where it met a target or an
-                # earlier path and turned around, then the rest of that earlier path
-                arcs = np.frombuffer(_kernel.walk(pred, self._tail, end), np.int64)[::-1]
-                arcs, _ = known.add(arcs, k, self._tail, self._w)
-                first = self._src[arcs[:1]] if len(arcs) else self._state[end : end + 1]
-                nodes = np.concatenate([first, self._dst[arcs]])
-                cost = float(dist[end] + exits[k])
-                out[i] = (self._edge[arcs], self._fwd[arcs], nodes, cost)
+            # the kernel wants clean arrays: reset what the last search left
+            if count[0] < 0:
+                dist.fill(np.inf)
+                pred.fill(-1)
+            else:
+                dist[touched[: count[0]]] = np.inf
+                pred[touched[: count[0]]] = -1
+            count[0] = -1  # unknown, should the kernel stop half-way
+            try:
+                found = _kernel.guided(
+                    self._cptr, self._head, self._w, self._tail, h, t_c, tc_c, set_ptr, src,
+                    sc, dist, pred, touched, ws, known, rest, nxt,
+                )  # fmt: skip
+            except BaseException:
+                known.fill(0)  # it may have stopped before clearing what it marked
+                raise
+            count[0] = 0  # the kernel left them clean
+        arcs, ptr, first, last, cost = (
+            np.frombuffer(b, t) for b, t in zip(found, (np.int64,) * 4 + (np.float64,), strict=True)
+        )
+        for i in np.flatnonzero(last >= 0).tolist():
+            path = arcs[ptr[i] : ptr[i + 1]]
+            nodes = np.concatenate([self._state[first[i] : first[i] + 1], self._dst[path]])
+            out[i] = (self._edge[path], self._fwd[path], nodes, float(cost[i]))
         return out
 
     def trace(self, pred: np.ndarray, node: int) -> tuple[list[int], list[int]]:
@@ -958,57 +963,6 @@ _HIERARCHIES: OrderedDict[bytes, tuple[CustomisableHierarchy, tuple[np.ndarray, 
 )
 _HIERARCHIES_KEPT = 4
 _HIERARCHIES_LOCK = threading.Lock()
-
-
-class _KnownPaths:
-    """The cheapest paths found so far towards one target set (compact numbering), for
-    :meth:`CostedGraph.guided_edges_to`: every state on them, with the weight of the rest
-    of its path to the target (exit cost included) and where that rest is kept."""
-
-    def __init__(self, targets: np.ndarray, exits: np.ndarray, n_states: int) -> None:
-        self._n_targets = len(targets)
-        self._parts: list[tuple[np.ndarray, ...]] = [
-            (targets, exits, np.full(len(targets), -1, np.int64), np.zeros(len(targets), np.int64))
-        ]
-        self._paths: list[np.ndarray] = []  # arc positions of each whole path
-        self._path_exit: list[float] = []  # the exit cost at its end
-        self._seen = np.zeros(n_states, dtype=bool)  # the states listed by targets()
-        self._seen[targets] = True
-        self._joined = self._parts[0]
-
-    def targets(self) -> tuple[np.ndarray, np.ndarray]:
-        """The targets, then every state of a known path; their exit costs (the weight of
-        the rest of the path for a path's state)."""
-        return self._joined[0], self._joined[1]
-
-    def add(
-        self, arcs: np.ndarray, k: int, tail: np.ndarray, weights: np.ndarray
-    ) -> tuple[np.ndarray, float]:
-        """The whole path of a search that stopped at entry ``k`` of :meth:`targets` after
-        ``arcs`` (its arc positions so far), now known; and the exit cost at its end."""
-        _, exits, path_of, at = self._joined
-        if k >= self._n_targets:  # met an earlier path: its rest follows
-            j = int(path_of[k])
-            arcs = np.concatenate([arcs, self._paths[j][int(at[k]) :]])
-            exit_cost = self._path_exit[j]
-        else:
-            exit_cost = float(exits[k])
-        if not len(arcs):
-            return arcs, exit_cost
-        # the weight from each state of the path to its end, exit cost included: summed
-        # from the end backwards, so that each is the weight of exactly that rest
-        rest = np.cumsum(weights[arcs][::-1])[::-1] + exit_cost
-        states = tail[arcs]  # distinct: a cheapest path visits no state twice
-        new = ~self._seen[states]
-        if new.any():
-            self._seen[states] = True
-            n = len(self._paths)
-            where = np.flatnonzero(new)
-            self._parts.append((states[new], rest[new], np.full(len(where), n), where))
-            self._joined = tuple(np.concatenate(c) for c in zip(*self._parts, strict=True))
-        self._paths.append(arcs)
-        self._path_exit.append(exit_cost)
-        return arcs, exit_cost
 
 
 def _shared_hierarchy(n: int, tail: np.ndarray, head: np.ndarray) -> CustomisableHierarchy:
