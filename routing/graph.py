@@ -471,6 +471,8 @@ class CostedGraph:
             )
         )
         ends = np.append(starts[1:], len(order)).astype(np.int32)  # where each pair's arcs end
+        # the pairs' groups as int64: callers key pairs by ga * n_g + gb
+        ga, gb = ga.astype(np.int64), gb.astype(np.int64)
         return n_g, order, starts, ga, gb, back, pair_of, ends
 
     @cached_property
