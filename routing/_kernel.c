@@ -95,6 +95,21 @@ static int heur_parse(PyObject *o, Heur *H, Buf *nodeof, Buf *lf, Buf *lb, Buf *
     return 0;
 }
 
+/* The caller's scratch (hop counts int64[n], flags uint8[n + 1], heap bytes) from the tuple
+ * (hop, flag, heap); -1 with an exception set if it does not fit n states. */
+static int ws_parse(PyObject *o, Buf *hop, Buf *flag, Buf *heap, Py_ssize_t n, const char *who) {
+    PyObject *a, *b, *c;
+    if (!PyTuple_Check(o) || !PyArg_ParseTuple(o, "OOO", &a, &b, &c) ||
+        get_buf(a, hop, "i", 8, 1, "ws hop") || get_buf(b, flag, "b", 1, 1, "ws flag") ||
+        get_buf(c, heap, "b", 1, 1, "ws heap"))
+        return -1;
+    if (LEN(*hop, 8) < n || LEN(*flag, 1) < n + 1) {
+        PyErr_Format(PyExc_ValueError, "%s: workspace too small", who);
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ dijkstra */
 
 static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
@@ -156,15 +171,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
     }
     /* flag bit 1: settled, bit 2: a target, bit 4: an absorbing target */
     if (use_ws) {
-        PyObject *a, *b, *c;
-        if (!PyTuple_Check(o_ws) || !PyArg_ParseTuple(o_ws, "OOO", &a, &b, &c) ||
-            get_buf(a, &whop, "i", 8, 1, "ws hop") || get_buf(b, &wflag, "b", 1, 1, "ws flag") ||
-            get_buf(c, &wheap, "b", 1, 1, "ws heap"))
-            goto done;
-        if (LEN(whop, 8) < n || LEN(wflag, 1) < n + 1) {
-            PyErr_SetString(PyExc_ValueError, "dijkstra: workspace too small");
-            goto done;
-        }
+        if (ws_parse(o_ws, &whop, &wflag, &wheap, n, "dijkstra")) goto done;
         hop = whop.view.buf;
         flag = wflag.view.buf;
         memset(flag, 0, (size_t)n + 1);
@@ -502,17 +509,7 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
         goto done;
     }
     if (heur_parse(o_heur, &H, &nodeof, &lf, &lb, &tg, &tgc, n, "guided")) goto done;
-    {
-        PyObject *a, *b, *c;
-        if (!PyTuple_Check(o_ws) || !PyArg_ParseTuple(o_ws, "OOO", &a, &b, &c) ||
-            get_buf(a, &whop, "i", 8, 1, "ws hop") || get_buf(b, &wflag, "b", 1, 1, "ws flag") ||
-            get_buf(c, &wheap, "b", 1, 1, "ws heap"))
-            goto done;
-        if (LEN(whop, 8) < n || LEN(wflag, 1) < n + 1) {
-            PyErr_SetString(PyExc_ValueError, "guided: workspace too small");
-            goto done;
-        }
-    }
+    if (ws_parse(o_ws, &whop, &wflag, &wheap, n, "guided")) goto done;
     const int64_t *ip = indptr.view.buf, *tl = tail.view.buf, *tv = tgt.view.buf;
     const int64_t *pp = sptr.view.buf, *sv = src.view.buf;
     const int32_t *hd = head.view.buf;

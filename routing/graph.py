@@ -450,7 +450,8 @@ class CostedGraph:
         """Number of groups; the arcs between two groups ordered by (from, to) group; where
         each pair of groups starts among them; the pair's from and to group; the order of
         the pairs by to group; the pair of each arc (-1 inside a group); where each pair's
-        arcs end among them."""
+        arcs end among them.  The pairs' groups are int64, the positions int32 (read-only
+        arrays shared by every caller)."""
         g = self._groups
         n_g = int(g.max(initial=-1)) + 1
         # two stable counting sorts in the kernel (by to group, then by from group), into
@@ -473,6 +474,8 @@ class CostedGraph:
         ends = np.append(starts[1:], len(order)).astype(np.int32)  # where each pair's arcs end
         # the pairs' groups as int64: callers key pairs by ga * n_g + gb
         ga, gb = ga.astype(np.int64), gb.astype(np.int64)
+        for a in (order, starts, ga, gb, back, pair_of, ends):
+            a.flags.writeable = False
         return n_g, order, starts, ga, gb, back, pair_of, ends
 
     @cached_property
