@@ -860,8 +860,11 @@ class Planner:
         few threads and kept on the model's graph for later matrices towards the same
         destination).  Each cell gets only its totals (:meth:`totals_many`, equal to the
         route's bill), not a full route with legs, geometry and draws.  Where two paths
-        cost the same, the one a search meets first is taken, so a cell's km or posts may
-        differ from :meth:`route`'s on such a tie; its cost does not.
+        weigh the same for the objective, the one with the fewest arcs is taken (so a cell
+        does not depend on the other origins asked with it), which may not be
+        :meth:`route`'s: on such a tie a cell's other figures (km, posts; the cost, for
+        another objective than cost) may differ from the route's; its objective's value
+        does not.
 
         Raises
         ------
@@ -1026,6 +1029,8 @@ class Planner:
         of them together, each path's sums over exactly its own runs, so every result
         equals :meth:`totals` of that path alone to the last bit.  ``columns`` and ``km``
         give one entry per path, as in :meth:`totals`."""
+        if not paths:
+            return []
         net, a, sh = model.network, model.arcs, model.shipment
         hd = model.rules.handling
         lift = hd.terminals["road_rail"]
@@ -1042,8 +1047,16 @@ class Planner:
         if columns is None:
             cost_col, hours_col = a["cost"][arr], a["hours"][arr]
         else:
-            cost_col = np.concatenate([np.asarray(c[0], dtype=np.float64) for c in columns])
-            hours_col = np.concatenate([np.asarray(c[1], dtype=np.float64) for c in columns])
+            cols = [[np.asarray(x, dtype=np.float64).reshape(-1) for x in c] for c in columns]
+            if len(cols) != len(arrs) or any(
+                len(c) != 2 or len(c[0]) != len(x) or len(c[1]) != len(x)
+                for c, x in zip(cols, arrs, strict=False)
+            ):
+                raise InvalidInputError("columns must give a cost and an hours value per arc")
+            cost_col = np.concatenate([c[0] for c in cols])
+            hours_col = np.concatenate([c[1] for c in cols])
+        if km is not None and len(km) != len(paths):
+            raise InvalidInputError("km must give one distance per path")
         # each item's cost and hours (corridors.bill.item_runs), a path's first arc
         # beginning a run whatever the previous path's last arc was
         item_starts = run_starts(items, begins)

@@ -7,6 +7,10 @@
  *   dijkstra  Binary-heap Dijkstra on a CSR graph from several sources with entry costs to
  *             several target sets with exit costs; stops when every set's best target is
  *             final.  An optional consistent potential (A*) is read as hnode[node_of[v]].
+ *   guided    One A* search per source set towards one target set; every path found makes
+ *             its states absorbing targets with the exact rest of the way, so later
+ *             searches stop where they meet it (the planner's matrices).
+ *   group_pairs  The arcs between groups of states ordered by (from, to) group.
  *   trace     The arc positions of the path that ends at a state, from a predecessor array.
  *   boa       The label loop of bi-objective A* (BOA*) for routing/pareto.py.
  *   ch_build, ch_query  Contraction hierarchies, in _ch.c.
@@ -25,6 +29,10 @@
  * cannot reach a target.  tgc[T] is the least exit cost at target group tg[T].
  */
 #define HEUR_SHRINK (1.0 - 1e-9)
+/* Two path weights closer than this (relative) count as a tie in guided: the weight of a
+ * path of ~1,000 arcs summed in another order (forwards, or a rest summed backwards) differs
+ * by up to ~1,000 roundings of 1.1e-16 each, ~1e-13; ten times that margin. */
+#define TIE_REL 1e-12
 
 typedef struct {
     const int64_t *nof, *tg;
@@ -130,7 +138,8 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
     PyObject *o_clean = Py_None;
     /* absorb: targets from this index on are absorbing: their exit cost is the exact least
      * weight from them on (e.g. the rest of an optimal path found before), so no path
-     * through them can beat the one that ends there, and their arcs are not relaxed */
+     * through them can beat the one that ends there, and their arcs are not relaxed.  Only
+     * with one target set: a state's arcs are not relaxed for any set */
     Py_ssize_t absorb = -1;
     if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO|pOOn", &o_indptr, &o_head, &o_w, &o_src, &o_sc,
                           &o_tgt, &o_tc, &o_tset, &n_sets, &limit, &o_heur, &o_dist, &o_pred,
@@ -157,6 +166,10 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
     int use_h = o_heur != Py_None;
     Py_ssize_t n = LEN(indptr, 8) - 1, ns = LEN(src, 8), nt = LEN(tgt, 8);
     if (use_h && heur_parse(o_heur, &H, &nodeof, &lf, &lb, &tg, &tgc, n, "dijkstra")) goto done;
+    if (absorb >= 0 && n_sets > 1) {
+        PyErr_SetString(PyExc_ValueError, "dijkstra: absorbing targets need one target set");
+        goto done;
+    }
     const int64_t *ip = indptr.view.buf;
     const int32_t *hd = head.view.buf;
     const double *wt = w.view.buf;
@@ -453,7 +466,7 @@ static int ivec_push(IVec *v, int64_t x) {
 }
 
 /* guided(indptr, head, w, tail, heur, tgt, tc, set_ptr, src, sc, dist, pred, touched, ws,
- *        known, rest, nxt)
+ *        known, rest, nxt, rhop)
  *   -> (arcs, path_ptr, first, last, cost) as bytes of int64 / int64 / int64 / int64 / double
  *
  * For each source set k (states src[set_ptr[k]:set_ptr[k+1]], entry costs sc), the cheapest
@@ -468,26 +481,31 @@ static int ivec_push(IVec *v, int64_t x) {
  * first/last its first and final states and cost its weight with entry and exit costs; last
  * is -1 and cost inf when no target is reached.  dist and pred (float64, int64 per state)
  * must be inf and -1 everywhere on entry and are again on return; touched (int64 per state)
- * and ws (hop, flag, heap as for dijkstra) are scratch; so are rest and nxt (float64 and
- * int64 per state) and known (uint8 per state), which must be zero on entry and is again on
- * return. */
+ * and ws (hop, flag, heap as for dijkstra) are scratch; so are rest, nxt and rhop (float64,
+ * int64, int64 per state) and known (uint8 per state), which must be zero on entry and is
+ * again on return.
+ *
+ * Among paths of equal weight (to TIE_REL) the one with the fewest arcs is taken, counting a
+ * known state's rest of the way (rhop), so that a set's path does not depend on which paths
+ * the sets before it laid down (a known state is not expanded: without the count, the
+ * first candidate met would win a tie). */
 static PyObject *k_guided(PyObject *self, PyObject *args) {
     PyObject *o_indptr, *o_head, *o_w, *o_tail, *o_heur, *o_tgt, *o_tc, *o_ptr, *o_src, *o_sc,
-        *o_dist, *o_pred, *o_touch, *o_ws, *o_known, *o_rest, *o_nxt;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOOOO", &o_indptr, &o_head, &o_w, &o_tail,
+        *o_dist, *o_pred, *o_touch, *o_ws, *o_known, *o_rest, *o_nxt, *o_rhop;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOOOOO", &o_indptr, &o_head, &o_w, &o_tail,
                           &o_heur, &o_tgt, &o_tc, &o_ptr, &o_src, &o_sc, &o_dist, &o_pred,
-                          &o_touch, &o_ws, &o_known, &o_rest, &o_nxt))
+                          &o_touch, &o_ws, &o_known, &o_rest, &o_nxt, &o_rhop))
         return NULL;
     Buf indptr = {0}, head = {0}, w = {0}, tail = {0}, tgt = {0}, tc = {0}, sptr = {0},
         src = {0}, sc = {0}, dist = {0}, pred = {0}, touch = {0}, nodeof = {0}, lf = {0},
         lb = {0}, tg = {0}, tgc = {0}, whop = {0}, wflag = {0}, wheap = {0}, bknown = {0},
-        brest = {0}, bnxt = {0};
+        brest = {0}, bnxt = {0}, brhop = {0};
     Heur H = {0};
     Heap heap = {0};
     IVec arcs = {0}, marked = {0}; /* marked: the states made known, to clear at the end */
     unsigned char *known = NULL; /* 1: a target, 2: on a path found (absorbing) */
     double *rest = NULL;
-    int64_t *nxt = NULL, *out_ptr = NULL, *out_first = NULL, *out_last = NULL;
+    int64_t *nxt = NULL, *rhop = NULL, *out_ptr = NULL, *out_first = NULL, *out_last = NULL;
     double *out_cost = NULL;
     PyObject *ret = NULL;
     if (get_buf(o_indptr, &indptr, "i", 8, 0, "indptr") ||
@@ -498,13 +516,13 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
         get_buf(o_dist, &dist, "d", 8, 1, "dist") || get_buf(o_pred, &pred, "i", 8, 1, "pred") ||
         get_buf(o_touch, &touch, "i", 8, 1, "touched") ||
         get_buf(o_known, &bknown, "b", 1, 1, "known") || get_buf(o_rest, &brest, "d", 8, 1, "rest") ||
-        get_buf(o_nxt, &bnxt, "i", 8, 1, "nxt"))
+        get_buf(o_nxt, &bnxt, "i", 8, 1, "nxt") || get_buf(o_rhop, &brhop, "i", 8, 1, "rhop"))
         goto done;
     Py_ssize_t n = LEN(indptr, 8) - 1, m = LEN(head, 4), nt = LEN(tgt, 8);
     Py_ssize_t n_sets = LEN(sptr, 8) - 1, ns = LEN(src, 8);
     if (n < 0 || LEN(w, 8) != m || LEN(tail, 8) != m || LEN(tc, 8) != nt || n_sets < 0 ||
         LEN(sc, 8) != ns || LEN(dist, 8) != n || LEN(pred, 8) != n || LEN(touch, 8) < n ||
-        LEN(bknown, 1) < n || LEN(brest, 8) < n || LEN(bnxt, 8) < n) {
+        LEN(bknown, 1) < n || LEN(brest, 8) < n || LEN(bnxt, 8) < n || LEN(brhop, 8) < n) {
         PyErr_SetString(PyExc_ValueError, "guided: inconsistent array lengths");
         goto done;
     }
@@ -537,7 +555,7 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "guided: source out of range");
             goto done;
         }
-    known = bknown.view.buf, rest = brest.view.buf, nxt = bnxt.view.buf;
+    known = bknown.view.buf, rest = brest.view.buf, nxt = bnxt.view.buf, rhop = brhop.view.buf;
     out_ptr = malloc(((size_t)n_sets + 1) * sizeof(int64_t));
     out_first = malloc(((size_t)n_sets + 1) * sizeof(int64_t));
     out_last = malloc(((size_t)n_sets + 1) * sizeof(int64_t));
@@ -556,6 +574,7 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
             known[t] = 1;
             rest[t] = tcv[j];
             nxt[t] = -1;
+            rhop[t] = 0;
         }
     }
     out_ptr[0] = 0;
@@ -577,19 +596,22 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
                 if (heap_push(&heap, scv[i] + hv, 0, v)) failed = 1;
             }
         }
-        double best = INFINITY;
-        int64_t meet = -1;
+        double best = INFINITY, tie = 0.0; /* tie: how close to best counts as equal */
+        int64_t meet = -1, best_hops = 0;
         while (heap.n && !failed && !H.bad) {
             HItem it = heap_pop(&heap);
             int64_t v = it.node;
             if (flag[v] & 1) continue;
-            if (it.key >= best) break;
+            if (it.key > best + tie) break;
             flag[v] |= 1;
             double dv = d[v];
             if (known[v]) {
                 double tot = dv + rest[v];
-                if (tot < best) {
+                int64_t th = hop[v] + rhop[v];
+                if (tot < best - tie || (tot <= best + tie && th < best_hops)) {
                     best = tot;
+                    tie = TIE_REL * fabs(tot);
+                    best_hops = th;
                     meet = v;
                 }
                 if (known[v] == 2) continue; /* the rest of its path is known: not expanded */
@@ -638,14 +660,17 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
              * from the meeting point backwards.  A target the path passes is one too: the
              * search went on from it, so going on is no dearer than leaving there */
             double r = rest[meet];
+            int64_t rh = rhop[meet];
             for (Py_ssize_t i = prefix_end - 1; i >= start; i--) {
                 int64_t a = arcs.a[i], u = tl[a];
                 r += wt[a];
+                rh++;
                 if (known[u] != 2) {
                     if (!known[u] && ivec_push(&marked, u)) failed = 1;
                     known[u] = 2;
                     rest[u] = r;
                     nxt[u] = a;
+                    rhop[u] = rh;
                 }
             }
             out_first[k] = arcs.n > start ? tl[arcs.a[start]] : meet;
@@ -685,6 +710,7 @@ done:
     rel(&indptr), rel(&head), rel(&w), rel(&tail), rel(&tgt), rel(&tc), rel(&sptr), rel(&src);
     rel(&sc), rel(&dist), rel(&pred), rel(&touch), rel(&nodeof), rel(&lf), rel(&lb), rel(&tg);
     rel(&tgc), rel(&whop), rel(&wflag), rel(&wheap), rel(&bknown), rel(&brest), rel(&bnxt);
+    rel(&brhop);
     return ret;
 }
 
@@ -1014,14 +1040,15 @@ static PyMethodDef methods[] = {
      "arcs between groups ordered by (from, to) group, by two stable counting sorts"},
     {"guided", k_guided, METH_VARARGS,
      "guided(indptr, head, w, tail, heur, tgt, tc, set_ptr, src, sc, dist, pred, touched, ws, "
-     "known, rest, nxt) "
+     "known, rest, nxt, rhop) "
      "-> (arcs, path_ptr, first, last, cost) bytes: one A* search per source set towards the "
      "targets, each stopping where it meets a path found before"},
     {"dijkstra", k_dijkstra, METH_VARARGS,
      "dijkstra(indptr, head, w, src, sc, tgt, tc, tset, n_sets, limit, heur, dist, pred, best"
-     "[, prune, ws, clean]) -> settled; heur is None or (node_of, lf, lb, target_groups, "
-     "exit_costs, L); ws is None or (hop, flag, heap) scratch arrays; clean is None or "
-     "(touched, count): dist and pred are clean but at the touched states"},
+     "[, prune, ws, clean, absorb]) -> settled; heur is None or (node_of, lf, lb, "
+     "target_groups, exit_costs, L); ws is None or (hop, flag, heap) scratch arrays; clean is "
+     "None or (touched, count): dist and pred are clean but at the touched states; absorb: "
+     "with one target set, the targets from that index on are not expanded"},
     {"trace", k_trace, METH_VARARGS, "trace(pred, tail, v) -> list of arc positions"},
     {"walk", k_walk, METH_VARARGS,
      "walk(pred, next_of, v) -> positions in walk order, as int64 bytes"},

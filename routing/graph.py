@@ -853,7 +853,10 @@ class CostedGraph:
         searches with that remaining cost as its exit cost, and a search that meets an
         earlier path stops there.  Cheaper than :meth:`tree_to` for a few source sets (a
         matrix with few origins per destination); the tree pays off for many.  Same
-        costs as :meth:`edges_to`; on a tie, possibly another path."""
+        costs as :meth:`edges_to` (to rounding: the sums run in another order).  Among
+        paths of equal weight the one with the fewest arcs is taken, so that a set's path
+        does not depend on the other sets asked with it (on an exact tie of weight and
+        arcs, possibly another path than :meth:`edges_to`'s)."""
         tgt = _nodes(targets, self.n_nodes, "target")
         tc = _costs(target_costs, tgt, "target")
         hierarchy, metric = self._group_metric
@@ -868,12 +871,11 @@ class CostedGraph:
         # every source set checked (all at once) and in compact numbering; the states
         # without arcs left out
         given = [np.asarray(s).reshape(-1) for s, _ in source_sets]
+        costs = [np.asarray(c, np.float64).reshape(-1) for _, c in source_sets]
+        if any(len(c) != len(x) for c, x in zip(costs, given, strict=True)):
+            raise InvalidInputError("one source cost is needed per source node")
         src = _nodes(np.concatenate(given), self.n_nodes, "source")
-        sc = _costs(
-            np.concatenate([np.asarray(c, np.float64).reshape(-1) for _, c in source_sets]),
-            src,
-            "source",
-        )
+        sc = _costs(np.concatenate(costs), src, "source")
         of_set = np.repeat(np.arange(len(given)), [len(x) for x in given])
         p = self._pos[src]
         keep = p >= 0
@@ -890,8 +892,9 @@ class CostedGraph:
                     np.zeros(nc, dtype=np.uint8),
                     np.empty(nc),
                     np.empty(nc, dtype=np.int64),
+                    np.empty(nc, dtype=np.int64),
                 )
-            ) as (bounds, h, known, rest, nxt),
+            ) as (bounds, h, known, rest, nxt, rhop),
             self._output() as (dist, pred, touched, count),
             kernel_scratch(nc, len(self._head)) as ws,
         ):
@@ -907,7 +910,7 @@ class CostedGraph:
             try:
                 found = _kernel.guided(
                     self._cptr, self._head, self._w, self._tail, h, t_c, tc_c, set_ptr, src,
-                    sc, dist, pred, touched, ws, known, rest, nxt,
+                    sc, dist, pred, touched, ws, known, rest, nxt, rhop,
                 )  # fmt: skip
             except BaseException:
                 known.fill(0)  # it may have stopped before clearing what it marked

@@ -372,3 +372,50 @@ def test_guided_paths_refuse_bad_input() -> None:
     assert g.guided_edges_to(np.array([2]), np.zeros(1), []) == []
     # against the one-way arcs: None, not an exception
     assert g.guided_edges_to(np.array([0]), np.zeros(1), [(np.array([2]), np.zeros(1))]) == [None]
+
+
+def test_a_guided_path_does_not_depend_on_the_other_sources() -> None:
+    """A source set's path is the same whether it is asked alone or after others whose
+    paths it meets: among paths of equal weight the fewest arcs win, counting the known
+    rest of the way (A -> y -> z -> T and A -> x -> T weigh 3 each; asked after y, A's
+    search meets y's path first)."""
+    a, x, y, z, t = range(5)
+    u, v = np.array([a, y, z, a, x]), np.array([y, z, t, x, t])
+    w = np.array([1.0, 1.0, 1.0, 2.0, 1.0])
+    g = CostedGraph(5, u, v, np.ones(5, bool), w)
+    tgt, tc = np.array([t]), np.zeros(1)
+    alone = g.guided_edges_to(tgt, tc, [(np.array([a]), np.zeros(1))])[0]
+    after = g.guided_edges_to(tgt, tc, [(np.array([y]), np.zeros(1)), (np.array([a]), np.zeros(1))])
+    assert alone is not None and after[1] is not None
+    assert alone[2].tolist() == after[1][2].tolist() == [a, x, t]
+    assert alone[3] == after[1][3] == 3.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 25))
+def test_guided_paths_with_many_ties_do_not_depend_on_the_batch(seed: int, n: int) -> None:
+    """Small integer weights (many ties, zeros): each set asked alone and in a batch gets the
+    same weight and the same number of arcs."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 4 * n))
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    g = CostedGraph(n, u, v, rng.random(m) < 0.5, rng.integers(0, 3, m).astype(float))
+    tgt = np.unique(rng.integers(0, n, int(rng.integers(1, 3))))
+    tc = rng.integers(0, 2, len(tgt)).astype(float)
+    sets = [(np.array([s]), np.zeros(1)) for s in rng.integers(0, n, 6)]
+    batch = g.guided_edges_to(tgt, tc, sets)
+    for s, got in zip(sets, batch, strict=True):
+        alone = g.guided_edges_to(tgt, tc, [s])[0]
+        assert (alone is None) == (got is None)
+        if got is not None:
+            assert got[3] == alone[3] and len(got[0]) == len(alone[0])
+
+
+def test_guided_paths_refuse_costs_that_do_not_match_their_set() -> None:
+    g = CostedGraph(3, np.array([0, 1]), np.array([1, 2]), np.ones(2, bool), np.ones(2))
+    with pytest.raises(InvalidInputError, match="one source cost"):
+        g.guided_edges_to(
+            np.array([2]),
+            np.zeros(1),
+            [(np.array([0, 1]), np.array([5.0])), (np.array([2]), np.zeros(2))],
+        )

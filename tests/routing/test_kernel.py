@@ -189,3 +189,16 @@ def test_absorbing_targets_end_the_paths_through_them() -> None:
     assert k == 1 and dist[1] == 1.0 and dist[2] == np.inf
     k, dist = run(2)  # none absorbs (the index is past the last target)
     assert k == 0
+
+
+def test_absorbing_targets_need_a_single_target_set() -> None:
+    kernel = load()
+    indptr = np.array([0, 1, 2, 2], dtype=np.int64)
+    head = np.array([1, 2], dtype=np.int32)
+    dist, pred = np.empty(3), np.empty(3, dtype=np.int64)
+    with pytest.raises(ValueError, match="one target set"):
+        kernel.dijkstra(
+            indptr, head, np.ones(2), np.array([0]), np.zeros(1), np.array([2, 1]), np.zeros(2),
+            np.array([0, 1]), 2, np.inf, None, dist, pred, np.empty(2, np.int64), False, None,
+            None, 1,
+        )  # fmt: skip
