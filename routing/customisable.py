@@ -126,15 +126,10 @@ class CustomisableHierarchy:
         proper = tail != head
         rt, rh = self.rank[tail[proper]], self.rank[head[proper]]
         low, high = np.minimum(rt, rh), np.maximum(rt, rh)
-        key_edges = self._shared.get("key_edges")
-        if key_edges is None:  # one key per edge, sorted: rows ascending, heads sorted
-            rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.up_ptr))
-            key_edges = self._shared["key_edges"] = rows * max(n, 1) + self.up_head
+        key_edges = self._key_edges
         wanted = low * max(n, 1) + high
         edge = np.searchsorted(key_edges, wanted)
-        if len(edge) and (
-            edge.max() >= len(key_edges) or not np.array_equal(key_edges[edge], wanted)
-        ):
+        if self._missing(edge, wanted, key_edges):
             return False
         # one slot per edge and direction (up: 2e, down: 2e + 1); parallel arcs share one
         slot = 2 * edge + (rt > rh)
@@ -150,6 +145,36 @@ class CustomisableHierarchy:
         self._slot_of = np.full(len(tail), -1, dtype=np.int64)  # arc -> used slot
         self._slot_of[self._arc] = np.cumsum(first) - 1
         return True
+
+    @staticmethod
+    def _missing(edge: np.ndarray, wanted: np.ndarray, key_edges: np.ndarray) -> int:
+        """How many of the ``wanted`` edge keys are not in ``key_edges`` (sorted), given
+        where ``searchsorted`` puts them (``edge``)."""
+        if not len(edge):
+            return 0
+        inside = edge < len(key_edges)
+        return int(len(edge) - np.count_nonzero(key_edges[edge[inside]] == wanted[inside]))
+
+    def missing_edges(self, tail: np.ndarray, head: np.ndarray) -> int:
+        """How many of the arcs (loops aside) join two nodes the supergraph does not: 0 when
+        :meth:`for_arcs` fits them."""
+        tail, head = _checked_arcs(self.n_nodes, tail, head)
+        proper = tail != head
+        rt, rh = self.rank[tail[proper]], self.rank[head[proper]]
+        n = max(self.n_nodes, 1)
+        wanted = np.minimum(rt, rh) * n + np.maximum(rt, rh)
+        key_edges = self._key_edges
+        return self._missing(np.searchsorted(key_edges, wanted), wanted, key_edges)
+
+    @property
+    def _key_edges(self) -> np.ndarray:
+        """One key per supergraph edge (lower rank × n + higher rank), sorted: rows
+        ascending, heads sorted within a row.  Built once, shared with the views."""
+        found = self._shared.get("key_edges")
+        if found is None:
+            rows = np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.up_ptr))
+            found = self._shared["key_edges"] = rows * max(self.n_nodes, 1) + self.up_head
+        return found
 
     def for_arcs(self, tail: np.ndarray, head: np.ndarray) -> CustomisableHierarchy | None:
         """This hierarchy for another list of arcs on the same nodes, sharing its order,

@@ -970,6 +970,10 @@ _HIERARCHIES: OrderedDict[bytes, tuple[CustomisableHierarchy, tuple[np.ndarray, 
     OrderedDict()
 )
 _HIERARCHIES_KEPT = 4
+#: A new topology is built over the union with the last kept one when at most this share
+#: of its arcs is missing from that one's supergraph: a season's shut posts are 8 of ~263,000
+#: arcs of the default network's graph of nodes; an unrelated graph misses most of them.
+_UNION_MISSING = 0.01
 _HIERARCHIES_LOCK = threading.Lock()
 
 
@@ -982,7 +986,9 @@ def _shared_hierarchy(n: int, tail: np.ndarray, head: np.ndarray) -> Customisabl
     all its edges (:meth:`CustomisableHierarchy.for_arcs`: e.g. a shipment in winter, when
     a few border posts are shut, into the summer's).  Failing that, the new hierarchy is
     built over the union of the arcs and those of the last one kept for as many nodes, so
-    that the next topology of the same network will most likely fit."""
+    that the next topology of the same network will most likely fit; only when the two are
+    near (at most :data:`_UNION_MISSING` of the new arcs missing from the last one), so that
+    unrelated graphs with as many nodes do not make one supergraph grow."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(np.int64(n).tobytes())
     digest.update(np.ascontiguousarray(tail, dtype=np.int64).tobytes())
@@ -1001,7 +1007,8 @@ def _shared_hierarchy(n: int, tail: np.ndarray, head: np.ndarray) -> Customisabl
             break
     if fitted is None:
         built_on = (np.asarray(tail, np.int64), np.asarray(head, np.int64))
-        if kept:  # the union of both arc lists, each arc once
+        near = kept and kept[0][0].missing_edges(tail, head) <= _UNION_MISSING * len(tail)
+        if near:  # the union of both arc lists, each arc once
             pairs = np.unique(
                 np.concatenate([built_on[0], kept[0][1][0]]) * max(n, 1)
                 + np.concatenate([built_on[1], kept[0][1][1]])

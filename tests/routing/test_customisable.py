@@ -214,8 +214,8 @@ def test_distances_into_a_given_array() -> None:
 def test_graphs_with_one_graph_of_groups_share_its_hierarchy(monkeypatch) -> None:
     """The hierarchy depends on the topology only: another graph on the same arcs (other
     weights) reuses it; a topology with fewer arcs (a post shut for the season) fits into
-    its supergraph; one with an arc it lacks gets a new hierarchy, built over both, into
-    which either fits from then on."""
+    its supergraph; one with an arc it lacks gets a new hierarchy, into which the first
+    fits too."""
     from collections import OrderedDict
 
     import routing.graph as graph_module
@@ -338,3 +338,32 @@ def test_an_update_on_a_broken_index_leaves_the_weights_alone() -> None:
             np.arange(h.n_edges, dtype=np.int64),
         )  # fmt: skip
     assert np.array_equal(weights, metric.weights)
+
+
+def test_a_near_topology_is_built_over_the_union_and_a_far_one_alone(monkeypatch) -> None:
+    """Winter first (a post shut), then summer: summer's hierarchy is built over both arc
+    lists, so that winter fits it too; an unrelated graph with as many nodes is built over
+    its own arcs only (the supergraph does not grow with every graph)."""
+    from collections import OrderedDict
+
+    import routing.graph as graph_module
+
+    monkeypatch.setattr(graph_module, "_HIERARCHIES", OrderedDict())
+    n = 400
+    u, v = np.arange(n - 1), np.arange(1, n)  # a chain
+    summer = (np.concatenate([u, v]), np.concatenate([v, u]))
+    cut = np.ones(2 * (n - 1), bool)
+    cut[[10, n - 1 + 10]] = False  # the 10-11 link shut, both ways
+    winter = (summer[0][cut], summer[1][cut])
+    w = graph_module._shared_hierarchy(n, *winter)
+    assert w.missing_edges(*summer) == 2
+    s_ = graph_module._shared_hierarchy(n, *summer)
+    assert s_.rank is not w.rank
+    assert s_.for_arcs(*winter) is not None and s_.missing_edges(*winter) == 0
+    built_on = next(reversed(graph_module._HIERARCHIES.values()))[1]
+    assert len(built_on[0]) == len(summer[0])  # the union (winter's arcs are all summer's)
+    rng = np.random.default_rng(3)
+    far = (rng.integers(0, n, 500), rng.integers(0, n, 500))
+    f = graph_module._shared_hierarchy(n, *far)
+    built_on = next(reversed(graph_module._HIERARCHIES.values()))[1]
+    assert f.rank is not s_.rank and len(built_on[0]) == 500
