@@ -82,6 +82,8 @@ MATRIX_ORIGINS = (
     "Jalal-Abad", "Naryn", "Ashgabat", "Mary", "Turkmenabat", "Dashoguz", "Balkanabat",
     "Astana", "Almaty", "Shymkent", "Taraz", "Kyzylorda", "Aktobe",
 )  # fmt: skip
+#: `Planner.routes(k=5)` calls per round of the planner benchmark.
+K5_CALLS = 3
 #: Karachi, Port Qasim, Gwadar, Shahid Rajaee (Bandar Abbas), Chabahar, Jebel Ali.
 MATRIX_PORTS = ("PKKHI", "PKBQM", "PKGWD", "IRBND", "IRZBR", "AEJEA")
 #: OD pairs for the search on the costed graph (place names, as the planner takes them).
@@ -508,8 +510,11 @@ def bench_planner(res: Results, repeat: int, calls: int, n_origins: int, tmp: Pa
                 res.add(key, _timed(fn)[0])
 
     def k5() -> None:
-        t, out = _timed(lambda: planner.routes(ORIGIN, DESTINATION, k=5, shipment=sh))
-        res.add("k5", t)
+        # K5_CALLS a round: one call's time swings with the shared machine's load, and the
+        # target is a median
+        for _ in range(K5_CALLS):
+            t, out = _timed(lambda: planner.routes(ORIGIN, DESTINATION, k=5, shipment=sh))
+            res.add("k5", t)
         res.facts["k5_found"] = len(out)
 
     def pareto() -> None:
