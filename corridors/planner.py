@@ -46,9 +46,9 @@ _MATRIX_THREADS = 2
 #: Origins asking for one destination from which a matrix builds the destination's complete
 #: backward search tree (:meth:`routing.CostedGraph.tree_to`, then cached) instead of one
 #: guided search per origin (:meth:`routing.CostedGraph.guided_edges_to`).  Measured on the
-#: default network (``bench/bench_routing.py``, 2 cores, 2026-11-29): a tree ~60 ms of
-#: search; a guided search ~0.1 ms beyond reading its path (it stops where it meets an
-#: earlier path), so a tree pays off from ~600 origins per destination.
+#: default network (``bench/bench_routing.py``, 2 cores, 2026-11-29): a tree 60–65 ms of
+#: search; a guided search 0.1–0.18 ms beyond reading its path (it stops where it meets an
+#: earlier path), so a tree pays off from ~370–670 origins per destination (three runs).
 _TREE_ORIGINS = 600
 #: A leg endpoint takes the name of a place whose node is within this distance, km.
 _NAME_RADIUS_KM = 15.0
