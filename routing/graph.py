@@ -963,9 +963,9 @@ _ZERO.flags.writeable = False
 _SCRATCH = ("_search_scratch", "_alternatives_scratch", "_guided_scratch")
 
 
-#: Customisable hierarchies kept for graphs of groups met again (each ~35 MB).
-#: Kept hierarchies: per digest of a topology, the hierarchy for its arcs and the arcs its
-#: supergraph was built on.
+#: Customisable hierarchies kept for graphs of groups met again (each ~35 MB; views from
+#: ``for_arcs`` share one's structure): per digest of a topology, the hierarchy for its arcs
+#: and the arcs its supergraph was built on.
 _HIERARCHIES: OrderedDict[bytes, tuple[CustomisableHierarchy, tuple[np.ndarray, np.ndarray]]] = (
     OrderedDict()
 )
