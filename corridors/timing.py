@@ -77,7 +77,9 @@ def reliability(
     Raises
     ------
     InvalidInputError
-        If the deadline is not after the departure.
+        If the deadline is not after the departure (checked before any draw).
+    PostClosedError
+        If a draw reaches a post after it has shut for good.
     """
     sh = model.shipment
     departure = sh.departure_time()
@@ -99,7 +101,8 @@ def reliability(
             memo[at] = opening_at(key, direction, arrival, mode=mode, rules=model.rules)
         return memo[at]
 
-    samples = simulate_with_schedule(steps, departure, opening, n=n, seed=seed)
+    # the input is checked before any draw (a draw may raise PostClosedError, which the
+    # planner turns into a caveat: a bad deadline must not hide behind it)
     limit = None
     if deadline is not None:
         if deadline.tzinfo is None:
@@ -110,6 +113,7 @@ def reliability(
                 f"deadline {deadline.date().isoformat()} is not after the departure "
                 f"{sh.departure.isoformat()}"
             )
+    samples = simulate_with_schedule(steps, departure, opening, n=n, seed=seed)
     out = summary(samples, deadline_hours=limit)
     out.update(draws=n, seed=seed)
     if deadline is not None:

@@ -136,14 +136,9 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
      * except at touched[:count] (count < 0: unknown), so only those are reset, not every
      * state; on return they list the settled states */
     PyObject *o_clean = Py_None;
-    /* absorb: targets from this index on are absorbing: their exit cost is the exact least
-     * weight from them on (e.g. the rest of an optimal path found before), so no path
-     * through them can beat the one that ends there, and their arcs are not relaxed.  Only
-     * with one target set: a state's arcs are not relaxed for any set */
-    Py_ssize_t absorb = -1;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO|pOOn", &o_indptr, &o_head, &o_w, &o_src, &o_sc,
+    if (!PyArg_ParseTuple(args, "OOOOOOOOndOOOO|pOO", &o_indptr, &o_head, &o_w, &o_src, &o_sc,
                           &o_tgt, &o_tc, &o_tset, &n_sets, &limit, &o_heur, &o_dist, &o_pred,
-                          &o_best, &prune_f, &o_ws, &o_clean, &absorb))
+                          &o_best, &prune_f, &o_ws, &o_clean))
         return NULL;
     Buf indptr = {0}, head = {0}, w = {0}, src = {0}, sc = {0}, tgt = {0}, tc = {0}, tset = {0},
         nodeof = {0}, lf = {0}, lb = {0}, tg = {0}, tgc = {0}, dist = {0}, pred = {0}, best = {0},
@@ -166,10 +161,6 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
     int use_h = o_heur != Py_None;
     Py_ssize_t n = LEN(indptr, 8) - 1, ns = LEN(src, 8), nt = LEN(tgt, 8);
     if (use_h && heur_parse(o_heur, &H, &nodeof, &lf, &lb, &tg, &tgc, n, "dijkstra")) goto done;
-    if (absorb >= 0 && n_sets > 1) {
-        PyErr_SetString(PyExc_ValueError, "dijkstra: absorbing targets need one target set");
-        goto done;
-    }
     const int64_t *ip = indptr.view.buf;
     const int32_t *hd = head.view.buf;
     const double *wt = w.view.buf;
@@ -182,7 +173,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "dijkstra: inconsistent array lengths");
         goto done;
     }
-    /* flag bit 1: settled, bit 2: a target, bit 4: an absorbing target */
+    /* flag bit 1: settled, bit 2: a target */
     if (use_ws) {
         if (ws_parse(o_ws, &whop, &wflag, &wheap, n, "dijkstra")) goto done;
         hop = whop.view.buf;
@@ -235,7 +226,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "dijkstra: target out of range");
             goto done;
         }
-        flag[tv[j]] |= (absorb >= 0 && j >= absorb) ? 6 : 2;
+        flag[tv[j]] |= 2;
     }
     Py_ssize_t settled = 0, open_sets = n_sets;
     double maxbest = INFINITY;
@@ -286,7 +277,6 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
                     if (setbest[s] > maxbest) maxbest = setbest[s];
                 /* the next pops may still improve a set whose best is above their key */
             }
-            if (flag[v] & 4) continue;
         }
         for (int64_t a = ip[v]; a < ip[v + 1]; a++) {
             int64_t u = hd[a];
@@ -451,9 +441,9 @@ done:
 typedef struct {
     int64_t *a;
     Py_ssize_t n, cap;
-} IVec;
+} I64Vec;
 
-static int ivec_push(IVec *v, int64_t x) {
+static int ivec_push(I64Vec *v, int64_t x) {
     if (v->n == v->cap) {
         Py_ssize_t cap = v->cap ? 2 * v->cap : 4096;
         int64_t *a = realloc(v->a, (size_t)cap * sizeof(int64_t));
@@ -502,7 +492,7 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
         brest = {0}, bnxt = {0}, brhop = {0};
     Heur H = {0};
     Heap heap = {0};
-    IVec arcs = {0}, marked = {0}; /* marked: the states made known, to clear at the end */
+    I64Vec arcs = {0}, marked = {0}; /* marked: the states made known, to clear at the end */
     unsigned char *known = NULL; /* 1: a target, 2: on a path found (absorbing) */
     double *rest = NULL;
     int64_t *nxt = NULL, *rhop = NULL, *out_ptr = NULL, *out_first = NULL, *out_last = NULL;
@@ -1045,10 +1035,9 @@ static PyMethodDef methods[] = {
      "targets, each stopping where it meets a path found before"},
     {"dijkstra", k_dijkstra, METH_VARARGS,
      "dijkstra(indptr, head, w, src, sc, tgt, tc, tset, n_sets, limit, heur, dist, pred, best"
-     "[, prune, ws, clean, absorb]) -> settled; heur is None or (node_of, lf, lb, "
+     "[, prune, ws, clean]) -> settled; heur is None or (node_of, lf, lb, "
      "target_groups, exit_costs, L); ws is None or (hop, flag, heap) scratch arrays; clean is "
-     "None or (touched, count): dist and pred are clean but at the touched states; absorb: "
-     "with one target set, the targets from that index on are not expanded"},
+     "None or (touched, count): dist and pred are clean but at the touched states"},
     {"trace", k_trace, METH_VARARGS, "trace(pred, tail, v) -> list of arc positions"},
     {"walk", k_walk, METH_VARARGS,
      "walk(pred, next_of, v) -> positions in walk order, as int64 bytes"},

@@ -79,6 +79,9 @@ def test_a_route_reaching_a_post_before_it_shuts_for_good_is_still_a_route(plann
     assert route.to_dict()["notes"] == route.notes
     # without draws nothing was in the way, and nothing is said
     assert planner.route("Almaty", "Karachi", shipment=sh, draws=0).notes == []
+    # a deadline before the departure is still refused, not hidden behind the closure
+    with pytest.raises(corridors.InvalidInputError, match="not after the departure"):
+        planner.route("Almaty", "Karachi", shipment=sh, deadline=dt.datetime(2025, 10, 1))
 
 
 @pytest.mark.parametrize(
