@@ -163,4 +163,3 @@ def test_a_potential_with_a_group_out_of_range_is_refused() -> None:
         run(np.array([0, 7, 2]))
     with pytest.raises(ValueError, match="inconsistent heuristic"):
         run(np.array([0, -1, 2]))
-
