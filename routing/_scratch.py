@@ -19,7 +19,10 @@ from routing._native import load
 
 T = TypeVar("T")
 
-#: Most idle items a lender keeps (concurrent borrowers beyond it get fresh ones).
+#: Most idle items a lender keeps (concurrent borrowers beyond it get fresh ones).  Four:
+#: twice the two threads a matrix or the Pareto front runs on (2 cores), so that a search
+#: started while another thread's is being read off still finds a lent item; what it holds
+#: is bounded by that: e.g. the kernel's workspace on a ~300k-state graph, ~30 MB each.
 KEEP = 4
 
 

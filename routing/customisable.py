@@ -20,7 +20,10 @@ targets, its A* potential, without a search over the graph of groups.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -34,7 +37,7 @@ from routing._scratch import Lender
 
 _kernel = load()
 
-__all__ = ["CustomisableHierarchy", "Metric"]
+__all__ = ["CustomisableHierarchy", "Metric", "shared_hierarchy"]
 
 logger = logging.getLogger(__name__)
 
@@ -360,6 +363,69 @@ class CustomisableHierarchy:
             if out is None:
                 return dist[self.rank]
             return np.take(dist, self.rank, out=out)
+
+
+#: Customisable hierarchies kept for graphs of groups met again (each ~35 MB; views from
+#: ``for_arcs`` share one's structure): per digest of a topology, the hierarchy for its arcs
+#: and the arcs its supergraph was built on.
+_HIERARCHIES: OrderedDict[bytes, tuple[CustomisableHierarchy, tuple[np.ndarray, np.ndarray]]] = (
+    OrderedDict()
+)
+#: Four: a planner's usual mix (the network's summer and winter topologies of its cost
+#: models, the layered copy for a transshipment limit, one more), at ~35 MB each.
+_HIERARCHIES_KEPT = 4
+#: A new topology is built over the union with the last kept one when at most this share
+#: of its arcs is missing from that one's supergraph: a season's shut posts are 8 of ~263,000
+#: arcs of the default network's graph of nodes; an unrelated graph misses most of them.
+_UNION_MISSING = 0.01
+_HIERARCHIES_LOCK = threading.Lock()
+
+
+def shared_hierarchy(n: int, tail: np.ndarray, head: np.ndarray) -> CustomisableHierarchy:
+    """The :class:`CustomisableHierarchy` of a topology (``n`` nodes, arcs ``tail -> head``),
+    from a small cache keyed by a digest of its arcs: the graphs that share a graph of groups
+    (:class:`routing.CostedGraph`: one per objective of a cost model, the layered copy for a
+    transshipment limit, the shipments of one season) build it once (~0.5 s on the network).
+
+    A topology not seen before is first fitted into a kept hierarchy whose supergraph has
+    all its edges (:meth:`CustomisableHierarchy.for_arcs`: e.g. a shipment in winter, when
+    a few border posts are shut, into the summer's).  Failing that, the new hierarchy is
+    built over the union of the arcs and those of the last one kept for as many nodes, so
+    that the next topology of the same network will most likely fit; only when the two are
+    near (at most :data:`_UNION_MISSING` of the new arcs missing from the last one), so that
+    unrelated graphs with as many nodes do not make one supergraph grow."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.int64(n).tobytes())
+    digest.update(np.ascontiguousarray(tail, dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(head, dtype=np.int64).tobytes())
+    key = digest.digest()
+    with _HIERARCHIES_LOCK:
+        found = _HIERARCHIES.get(key)
+        if found is not None:
+            _HIERARCHIES.move_to_end(key)
+            return found[0]
+        kept = [v for v in reversed(_HIERARCHIES.values()) if v[0].n_nodes == n]
+    fitted: CustomisableHierarchy | None = None
+    for h, arcs in kept:  # the most recently used first
+        fitted, built_on = h.for_arcs(tail, head), arcs
+        if fitted is not None:
+            break
+    if fitted is None:
+        built_on = (np.asarray(tail, np.int64), np.asarray(head, np.int64))
+        near = kept and kept[0][0].missing_edges(tail, head) <= _UNION_MISSING * len(tail)
+        if near:  # the union of both arc lists, each arc once
+            pairs = np.unique(
+                np.concatenate([built_on[0], kept[0][1][0]]) * max(n, 1)
+                + np.concatenate([built_on[1], kept[0][1][1]])
+            )
+            built_on = (pairs // max(n, 1), pairs % max(n, 1))
+        fitted = CustomisableHierarchy(n, *built_on).for_arcs(tail, head)
+        assert fitted is not None  # its own arcs are in its supergraph
+    with _HIERARCHIES_LOCK:
+        _HIERARCHIES[key] = (fitted, built_on)
+        while len(_HIERARCHIES) > _HIERARCHIES_KEPT:
+            _HIERARCHIES.popitem(last=False)
+    return fitted
 
 
 def _checked_arcs(n: int, tail: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

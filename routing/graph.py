@@ -22,9 +22,7 @@ single-pair and set-to-set searches then run as two small upward searches.
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ from geodata.errors import InvalidInputError, NoRouteError
 from routing._arrays import indptr
 from routing._native import load
 from routing._scratch import Lender, kernel_scratch
-from routing.customisable import CustomisableHierarchy, Metric
+from routing.customisable import CustomisableHierarchy, Metric, shared_hierarchy
 from routing.hierarchy import Hierarchy
 
 _kernel = load()
@@ -526,9 +524,10 @@ class CostedGraph:
         """The customisable contraction hierarchy of the graph of groups' topology (its
         arcs in pair order); independent of the weights, so copies from
         :meth:`with_weights` share it, and so do other graphs with the same graph of groups
-        (e.g. a cost model's graphs for each objective): see :func:`_shared_hierarchy`."""
+        (e.g. a cost model's graphs for each objective): see
+        :func:`routing.customisable.shared_hierarchy`."""
         n_g, _, _, ga, gb, *_ = self._group_structure
-        return _shared_hierarchy(n_g, ga, gb)
+        return shared_hierarchy(n_g, ga, gb)
 
     @cached_property
     def _group_metric(self) -> tuple[CustomisableHierarchy, Metric]:
@@ -961,66 +960,6 @@ _ZERO = np.zeros(1)
 _ZERO.flags.writeable = False
 #: Lenders of scratch arrays a graph keeps in its ``__dict__`` (not pickled, not copied).
 _SCRATCH = ("_search_scratch", "_alternatives_scratch", "_guided_scratch")
-
-
-#: Customisable hierarchies kept for graphs of groups met again (each ~35 MB; views from
-#: ``for_arcs`` share one's structure): per digest of a topology, the hierarchy for its arcs
-#: and the arcs its supergraph was built on.
-_HIERARCHIES: OrderedDict[bytes, tuple[CustomisableHierarchy, tuple[np.ndarray, np.ndarray]]] = (
-    OrderedDict()
-)
-_HIERARCHIES_KEPT = 4
-#: A new topology is built over the union with the last kept one when at most this share
-#: of its arcs is missing from that one's supergraph: a season's shut posts are 8 of ~263,000
-#: arcs of the default network's graph of nodes; an unrelated graph misses most of them.
-_UNION_MISSING = 0.01
-_HIERARCHIES_LOCK = threading.Lock()
-
-
-def _shared_hierarchy(n: int, tail: np.ndarray, head: np.ndarray) -> CustomisableHierarchy:
-    """The :class:`CustomisableHierarchy` of a topology, from a small cache keyed by a digest
-    of its arcs: graphs that share a graph of groups (one per objective of a cost model, the
-    layered copy for a transshipment limit) build it once (~0.5 s on the network).
-
-    A topology not seen before is first fitted into a kept hierarchy whose supergraph has
-    all its edges (:meth:`CustomisableHierarchy.for_arcs`: e.g. a shipment in winter, when
-    a few border posts are shut, into the summer's).  Failing that, the new hierarchy is
-    built over the union of the arcs and those of the last one kept for as many nodes, so
-    that the next topology of the same network will most likely fit; only when the two are
-    near (at most :data:`_UNION_MISSING` of the new arcs missing from the last one), so that
-    unrelated graphs with as many nodes do not make one supergraph grow."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.int64(n).tobytes())
-    digest.update(np.ascontiguousarray(tail, dtype=np.int64).tobytes())
-    digest.update(np.ascontiguousarray(head, dtype=np.int64).tobytes())
-    key = digest.digest()
-    with _HIERARCHIES_LOCK:
-        found = _HIERARCHIES.get(key)
-        if found is not None:
-            _HIERARCHIES.move_to_end(key)
-            return found[0]
-        kept = [v for v in reversed(_HIERARCHIES.values()) if v[0].n_nodes == n]
-    fitted: CustomisableHierarchy | None = None
-    for h, arcs in kept:  # the most recently used first
-        fitted, built_on = h.for_arcs(tail, head), arcs
-        if fitted is not None:
-            break
-    if fitted is None:
-        built_on = (np.asarray(tail, np.int64), np.asarray(head, np.int64))
-        near = kept and kept[0][0].missing_edges(tail, head) <= _UNION_MISSING * len(tail)
-        if near:  # the union of both arc lists, each arc once
-            pairs = np.unique(
-                np.concatenate([built_on[0], kept[0][1][0]]) * max(n, 1)
-                + np.concatenate([built_on[1], kept[0][1][1]])
-            )
-            built_on = (pairs // max(n, 1), pairs % max(n, 1))
-        fitted = CustomisableHierarchy(n, *built_on).for_arcs(tail, head)
-        assert fitted is not None  # its own arcs are in its supergraph
-    with _HIERARCHIES_LOCK:
-        _HIERARCHIES[key] = (fitted, built_on)
-        while len(_HIERARCHIES) > _HIERARCHIES_KEPT:
-            _HIERARCHIES.popitem(last=False)
-    return fitted
 
 
 def _csr(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geodata.errors import InvalidInputError
+from routing import customisable
 from routing._native import load
 from routing.customisable import CustomisableHierarchy
 
@@ -218,10 +219,9 @@ def test_graphs_with_one_graph_of_groups_share_its_hierarchy(monkeypatch) -> Non
     fits too."""
     from collections import OrderedDict
 
-    import routing.graph as graph_module
     from routing import CostedGraph
 
-    monkeypatch.setattr(graph_module, "_HIERARCHIES", OrderedDict())
+    monkeypatch.setattr(customisable, "_HIERARCHIES", OrderedDict())
     n = 6
     u, v = np.array([0, 1, 2, 3, 4]), np.array([1, 2, 3, 4, 5])  # a chain: no fill
     one = np.zeros(5, bool)
@@ -341,29 +341,30 @@ def test_an_update_on_a_broken_index_leaves_the_weights_alone() -> None:
 
 
 def test_a_near_topology_is_built_over_the_union_and_a_far_one_alone(monkeypatch) -> None:
-    """Winter first (a post shut), then summer: summer's hierarchy is built over both arc
-    lists, so that winter fits it too; an unrelated graph with as many nodes is built over
-    its own arcs only (the supergraph does not grow with every graph)."""
+    """Summer first, then winter with another post open (each has a link the other lacks):
+    winter's hierarchy is built over both arc lists, so that summer fits it too, which winter's
+    own arcs would not give; an unrelated graph with as many nodes is built over its own arcs
+    only (the supergraph does not grow with every graph)."""
     from collections import OrderedDict
 
-    import routing.graph as graph_module
-
-    monkeypatch.setattr(graph_module, "_HIERARCHIES", OrderedDict())
+    monkeypatch.setattr(customisable, "_HIERARCHIES", OrderedDict())
     n = 400
     u, v = np.arange(n - 1), np.arange(1, n)  # a chain
-    summer = (np.concatenate([u, v]), np.concatenate([v, u]))
-    cut = np.ones(2 * (n - 1), bool)
-    cut[[10, n - 1 + 10]] = False  # the 10-11 link shut, both ways
-    winter = (summer[0][cut], summer[1][cut])
-    w = graph_module._shared_hierarchy(n, *winter)
-    assert w.missing_edges(*summer) == 2
-    s_ = graph_module._shared_hierarchy(n, *summer)
-    assert s_.rank is not w.rank
-    assert s_.for_arcs(*winter) is not None and s_.missing_edges(*winter) == 0
-    built_on = next(reversed(graph_module._HIERARCHIES.values()))[1]
-    assert len(built_on[0]) == len(summer[0])  # the union (winter's arcs are all summer's)
+
+    def with_link(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        uu, vv = np.append(u, a), np.append(v, b)
+        return np.concatenate([uu, vv]), np.concatenate([vv, uu])
+
+    summer, winter = with_link(0, 200), with_link(100, 300)
+    s_ = customisable.shared_hierarchy(n, *summer)
+    assert s_.missing_edges(*winter) == 2  # near: 2 of 800 arcs
+    alone = CustomisableHierarchy(n, *winter)
+    assert alone.missing_edges(*summer) > 0  # winter's own supergraph lacks summer's link
+    w = customisable.shared_hierarchy(n, *winter)
+    assert w.rank is not s_.rank and w.missing_edges(*summer) == 0  # built over the union
+    assert w.for_arcs(*summer) is not None
     rng = np.random.default_rng(3)
     far = (rng.integers(0, n, 500), rng.integers(0, n, 500))
-    f = graph_module._shared_hierarchy(n, *far)
-    built_on = next(reversed(graph_module._HIERARCHIES.values()))[1]
-    assert f.rank is not s_.rank and len(built_on[0]) == 500
+    f = customisable.shared_hierarchy(n, *far)
+    built_on = next(reversed(customisable._HIERARCHIES.values()))[1]
+    assert f.rank is not w.rank and len(built_on[0]) == 500  # its own arcs only
