@@ -343,10 +343,10 @@ def path_keys(model: CostModel, arcs: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return item, leg
 
 
-def item_runs(model: CostModel, arcs: np.ndarray, *, index: bool = False) -> np.ndarray:
+def item_runs(model: CostModel, arcs: np.ndarray) -> np.ndarray:
     """Where each item of the bill of a path (arc indexes of ``model``, int64) begins:
-    runs of equal item keys (:func:`path_keys`; ``index``: see :func:`arc_keys`)."""
-    return run_starts(arc_keys(model, arcs, index=index)[0])
+    runs of equal item keys (:func:`path_keys`)."""
+    return run_starts(arc_keys(model, arcs)[0])
 
 
 def _carrier_rights(model: CostModel, items: list[Item]) -> tuple[dict[str, Any], ...]:

@@ -50,6 +50,12 @@ _MATRIX_THREADS = 2
 #: search; a guided search 0.1–0.18 ms beyond reading its path (it stops where it meets an
 #: earlier path), so a tree pays off from ~370–670 origins per destination (three runs).
 _TREE_ORIGINS = 600
+#: Destinations per origin from which a matrix runs one A* search per origin towards all the
+#: destinations (:meth:`routing.CostedGraph.paths_to_sets`, about a one-to-all search, 60–65
+#: ms as the trees above) instead of the destinations one by one (a sweep of the hierarchy of
+#: nodes, 1.2–1.7 ms, and a guided search per origin): 65 / 1.7 ≈ 40, an estimate from those
+#: benchmark rows, not measured on such matrices.
+_DESTINATIONS_PER_ORIGIN = 40
 #: A leg endpoint takes the name of a place whose node is within this distance, km.
 _NAME_RADIUS_KM = 15.0
 
@@ -850,7 +856,7 @@ class Planner:
         (:attr:`corridors.shipment.Shipment.backhaul`).  Unreachable pairs have ``None``
         values and the reason.
         The origins that share a shipment share a cost model.  Per model, with at least
-        :data:`_TREE_ORIGINS` destinations and fewer origins: one A* search per origin
+        :data:`_DESTINATIONS_PER_ORIGIN` destinations per origin: one A* search per origin
         towards all destinations (:meth:`routing.CostedGraph.paths_to_sets`).  Otherwise,
         per destination: one A* search per origin guided by the exact distance on the
         graph of network nodes, each stopping where it meets a path found before
@@ -902,7 +908,7 @@ class Planner:
             ]
             ends = [self._ends(model, d, node_modes, objective, start=False) for d in dests]
             cached = all(g.has_tree(np.asarray(t, np.int64), np.asarray(c)) for t, c in ends)
-            if len(dests) >= max(_TREE_ORIGINS, len(members) + 1) and not cached:
+            if len(dests) >= _DESTINATIONS_PER_ORIGIN * len(members) and not cached:
                 # many destinations, fewer origins: one A* search per origin towards all
                 sets = [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in ends]
                 rows_of = g.paths_to_sets(
@@ -1065,13 +1071,7 @@ class Planner:
         item_at = np.searchsorted(item_starts, np.append(begins, len(arr))).tolist()
         first = arr[item_starts]
         border = (a["kind"][first] == ARC_KINDS.index("border")).tolist()
-        if km is None:  # the legs' distances (the sums of _legs_km)
-            has = legs != NO_LEG
-            before = np.concatenate([[0], np.cumsum(has)])  # arcs with an edge before each
-            leg_starts = run_starts(legs[has], before[begins])
-            leg_km = run_sums(a["km"][arr[has]], leg_starts)
-            leg_at = np.searchsorted(leg_starts, before[begins]).tolist()
-            leg_to = np.searchsorted(leg_starts, before[ends]).tolist()
+        kms = _legs_km(model, arr, legs, begins, ends) if km is None else km
         out: list[tuple[float, float, float, list[str]]] = []
         for n, (_, start, end) in enumerate(paths):
             lo, hi = item_at[n], item_at[n + 1]
@@ -1113,8 +1113,7 @@ class Planner:
                 hours.append(lift.hours.value)
             if sh.tir and posts:
                 costs.append(carnet)
-            distance = float(sum(leg_km[leg_at[n] : leg_to[n]])) if km is None else km[n]
-            out.append((float(sum(costs)), float(sum(hours)), distance, posts))
+            out.append((float(sum(costs)), float(sum(hours)), kms[n], posts))
         return out
 
     @staticmethod
@@ -1327,23 +1326,21 @@ class Planner:
         model: CostModel,
         arr: np.ndarray,
         *,
-        index: bool = False,
         keys: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The arcs of a route that have an edge, and where each leg begins among them
-        (``index``: see :func:`corridors.bill.arc_keys`; ``keys``: the arcs' keys, if
-        known)."""
-        keys = (arc_keys(model, arr, index=index) if keys is None else keys)[1]
+        (``keys``: the arcs' keys, if known)."""
+        keys = (arc_keys(model, arr) if keys is None else keys)[1]
         has = keys != NO_LEG
         if not has.all():
             arr, keys = arr[has], keys[has]
         return arr, run_starts(keys)
 
-    def _legs_km(self, model: CostModel, arcs: Sequence[int], *, index: bool = False) -> float:
+    def _legs_km(self, model: CostModel, arcs: Sequence[int]) -> float:
         """:attr:`Route.distance_km` of the route with these arcs, without building legs."""
-        arr, starts = self._leg_starts(model, np.asarray(arcs, dtype=np.int64), index=index)
-        # the legs' distances (the same sums as :meth:`_legs`), added in order
-        return float(sum(run_sums(model.arcs["km"][arr], starts)))
+        arr = np.asarray(arcs, dtype=np.int64)
+        at = np.zeros(1, dtype=np.int64)
+        return _legs_km(model, arr, arc_keys(model, arr)[1], at, at + len(arr))[0]
 
     def _legs(
         self,
@@ -1438,6 +1435,21 @@ class Planner:
         if dist * EARTH_RADIUS_KM <= _NAME_RADIUS_KM:
             return named[int(k)].name
         return f"{lat:.3f},{lon:.3f}"
+
+
+def _legs_km(
+    model: CostModel, arr: np.ndarray, legs: np.ndarray, begins: np.ndarray, ends: np.ndarray
+) -> list[float]:
+    """:attr:`Route.distance_km` of several paths laid end to end (``arr``, their arcs;
+    ``legs``, the arcs' leg keys; path ``n`` is ``arr[begins[n]:ends[n]]``): each path's legs'
+    distances (the same sums as :meth:`Planner._legs`), added in order."""
+    has = legs != NO_LEG
+    before = np.concatenate([[0], np.cumsum(has)])  # arcs with an edge before each
+    starts = run_starts(legs[has], before[begins])
+    leg_km = run_sums(model.arcs["km"][arr[has]], starts)
+    at = np.searchsorted(starts, before[begins]).tolist()
+    to = np.searchsorted(starts, before[ends]).tolist()
+    return [float(sum(leg_km[i:j])) for i, j in zip(at, to, strict=True)]
 
 
 def _arc_array(arcs: Sequence[int] | np.ndarray) -> np.ndarray:

@@ -16,6 +16,9 @@ downward sweep over all nodes, gives the exact distance of every node.
 :func:`routing.alternatives` uses one on the graph of groups of a state graph: each round
 re-weights the penalised arcs and gets the exact penalised distance of every group to the
 targets, its A* potential, without a search over the graph of groups.
+:meth:`routing.CostedGraph.guided_edges_to` (a planner's matrices) sweeps it once per
+destination for the same potential.  :func:`shared_hierarchy` keeps the few built (one
+topology's hierarchy serves every graph whose graph of groups fits its supergraph).
 """
 
 from __future__ import annotations

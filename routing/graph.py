@@ -232,8 +232,9 @@ class CostedGraph:
         ``dist`` and ``pred`` (arc position of the last arc, -1 at a source or where not
         settled) per compact node; without targets every node within ``limit`` is settled.
         ``heuristic`` is an A* potential from :meth:`heuristic`, :meth:`potential`,
-        :meth:`bounds_potential` or :meth:`potential_buffer` (one target set
-        only).  ``weights`` replaces the arc weights (same positions), e.g. penalised ones.
+        :meth:`bounds_potential` or :meth:`potential_buffer`: a lower bound of the
+        weight to the nearest target of any set, so it holds for each.  ``weights``
+        replaces the arc weights (same positions), e.g. penalised ones.
         With ``prune`` (and a heuristic) a state is left out when its distance plus its
         potential exceeds ``limit`` (no path within ``limit`` passes it), not only its
         distance.  ``out`` = ``(dist, pred)`` are arrays to write the result into (float64

@@ -296,8 +296,8 @@ def test_repeated_calls_see_changed_segments_and_lengths() -> None:
 
 
 def test_threads_sharing_a_graph_get_the_sequential_answers() -> None:
-    """Each thread keeps its own scratch arrays on the graph: concurrent calls on one graph,
-    with different targets, equal the same calls made one after another."""
+    """Concurrent calls on one graph borrow their own scratch arrays from its lender: with
+    different targets, they equal the same calls made one after another."""
     from concurrent.futures import ThreadPoolExecutor
 
     rng = np.random.default_rng(3)
@@ -318,7 +318,7 @@ def test_threads_sharing_a_graph_get_the_sequential_answers() -> None:
 
 
 def test_a_graph_that_has_searched_pickles_and_answers_alike() -> None:
-    """Per-thread scratch arrays stay behind; the customisable hierarchy travels along."""
+    """The lent scratch arrays stay behind; the customisable hierarchy travels along."""
     import pickle
 
     g, _ = _ladder()

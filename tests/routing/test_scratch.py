@@ -9,7 +9,7 @@ import pytest
 
 from routing import CostedGraph
 from routing._native import load
-from routing._scratch import KEEP, Lender, kernel_scratch
+from routing._scratch import _HEAP_ITEM, KEEP, Lender, kernel_scratch
 
 _kernel = load()
 
@@ -91,7 +91,7 @@ def test_a_workspace_gives_the_same_search_whatever_its_heap_size(heap_items) ->
     ws = (
         np.full(nc, 99, dtype=np.int64),
         np.full(nc + 1, 3, dtype=np.uint8),  # garbage from an earlier search
-        np.empty(heap_items * 24, dtype=np.uint8),
+        np.empty(heap_items * _HEAP_ITEM, dtype=np.uint8),
     )
     for _ in range(2):
         got = _one_to_all(g, ws)
