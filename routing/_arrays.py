@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from geodata.errors import InvalidInputError
+
 
 def distinct(values: np.ndarray) -> np.ndarray:
     """The distinct values of ``values``, sorted: ``np.unique`` by one sort, several times
@@ -29,3 +31,17 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     size = hi - lo
     first = np.cumsum(size) - size
     return np.repeat(lo - first, size) + np.arange(int(size.sum())), first
+
+
+def indices(values: np.ndarray, n: int, what: str) -> np.ndarray:
+    """``values`` as int64 indices below ``n``; refuses fractions and indices out of range."""
+    arr = np.asarray(values).reshape(-1)
+    whole = arr.dtype.kind in "iu" or (
+        arr.dtype.kind == "f" and bool(np.array_equal(arr, np.floor(arr)))
+    )
+    if arr.size and not whole:
+        raise InvalidInputError(f"{what} indices must be integers")
+    arr = arr.astype(np.int64)
+    if len(arr) and (arr.min() < 0 or arr.max() >= n):
+        raise InvalidInputError(f"{what} out of range 0..{n - 1}")
+    return arr

@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from geodata.errors import InvalidInputError
-from routing._arrays import distinct, indptr, ranges
+from routing._arrays import distinct, indices, indptr, ranges
 from routing._native import load
 from routing._scratch import Lender
 
@@ -230,7 +230,7 @@ class CustomisableHierarchy:
         are recomputed: the result equals :meth:`customise` of all the new weights.
         Returns the supergraph edges whose customised weights changed (for
         :meth:`restore`)."""
-        arcs = _indices(arcs, self._n_arcs, "arc")
+        arcs = indices(arcs, self._n_arcs, "arc")
         metric.arc_weights[arcs] = self._checked(weights, len(arcs), "listed arc")
         slots = distinct(self._slot_of[arcs])
         slots = slots[slots >= 0]  # loops have none
@@ -261,12 +261,12 @@ class CustomisableHierarchy:
         """Make ``metric`` equal to ``source`` again after :meth:`update` calls on it
         changed only ``arcs`` (their indices) and ``edges`` (what the calls returned): a
         copy of those entries, instead of :meth:`copy` of every one."""
-        arcs = _indices(arcs, self._n_arcs, "arc")
+        arcs = indices(arcs, self._n_arcs, "arc")
         metric.arc_weights[arcs] = source.arc_weights[arcs]
         slots = self._slot_of[arcs]
         slots = self._slots[slots[slots >= 0]]
         metric._base[slots] = source._base[slots]
-        edges = np.asarray(edges, dtype=np.int64).reshape(-1)
+        edges = indices(edges, self.n_edges, "edge")
         both = np.concatenate([2 * edges, 2 * edges + 1])
         metric.weights[both] = source.weights[both]
         metric._climb[edges] = source._climb[edges]
@@ -338,7 +338,7 @@ class CustomisableHierarchy:
         out: np.ndarray | None = None,
         ranked: bool = False,
     ) -> np.ndarray:
-        nodes = _indices(nodes, self.n_nodes, "node")
+        nodes = indices(nodes, self.n_nodes, "node")
         costs = np.asarray(costs, dtype=np.float64).reshape(-1)
         if nodes.shape != costs.shape:
             raise InvalidInputError("one cost is needed per node")
@@ -433,12 +433,9 @@ def shared_hierarchy(n: int, tail: np.ndarray, head: np.ndarray) -> Customisable
 
 def _checked_arcs(n: int, tail: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``tail`` and ``head`` as int64 arrays of one entry per arc, each a node below ``n``."""
-    tail = np.asarray(tail, dtype=np.int64).reshape(-1)
-    head = np.asarray(head, dtype=np.int64).reshape(-1)
+    tail, head = indices(tail, n, "arc end"), indices(head, n, "arc end")
     if tail.shape != head.shape:
         raise InvalidInputError("tail and head must have one entry per arc")
-    if len(tail) and (min(tail.min(), head.min()) < 0 or max(tail.max(), head.max()) >= n):
-        raise InvalidInputError(f"arc end out of range 0..{n - 1}")
     return tail, head
 
 
@@ -457,17 +454,3 @@ def _fill_reducing_rank(n: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     # perm_c[i] is the column of the factored (permuted) matrix that holds node i, i.e.
     # node i's position in the elimination order
     return np.asarray(lu.perm_c, dtype=np.int64)
-
-
-def _indices(values: np.ndarray, n: int, what: str) -> np.ndarray:
-    """``values`` as int64 indices below ``n``; refuses fractions and indices out of range."""
-    arr = np.asarray(values).reshape(-1)
-    whole = arr.dtype.kind in "iu" or (
-        arr.dtype.kind == "f" and bool(np.array_equal(arr, np.floor(arr)))
-    )
-    if arr.size and not whole:
-        raise InvalidInputError(f"{what} indices must be integers")
-    arr = arr.astype(np.int64)
-    if len(arr) and (arr.min() < 0 or arr.max() >= n):
-        raise InvalidInputError(f"{what} out of range 0..{n - 1}")
-    return arr

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from geodata.errors import InvalidInputError, NoRouteError
-from routing._arrays import indptr
+from routing._arrays import indices, indptr
 from routing._native import load
 from routing._scratch import Lender, kernel_scratch
 from routing.customisable import CustomisableHierarchy, Metric, shared_hierarchy
@@ -1039,10 +1039,8 @@ def _multi_source(
 
 
 def _nodes(nodes: Sequence[int], n: int, what: str) -> np.ndarray:
-    arr = np.asarray(nodes, dtype=np.int64).reshape(-1)
-    if arr.size and (arr.min() < 0 or arr.max() >= n):
-        raise InvalidInputError(f"{what} node out of range 0..{n - 1}")
-    return arr
+    """Node ids as int64, each below ``n``; a fraction or an id out of range is refused."""
+    return indices(nodes, n, f"{what} node")
 
 
 def _costs(costs: Sequence[float], like: np.ndarray, what: str) -> np.ndarray:

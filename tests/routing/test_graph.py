@@ -419,3 +419,12 @@ def test_guided_paths_refuse_costs_that_do_not_match_their_set() -> None:
             np.zeros(1),
             [(np.array([0, 1]), np.array([5.0])), (np.array([2]), np.zeros(2))],
         )
+
+
+def test_fractional_node_ids_are_refused_not_rounded() -> None:
+    g = CostedGraph(3, np.array([0, 1]), np.array([1, 2]), np.ones(2, bool), np.ones(2))
+    with pytest.raises(InvalidInputError, match="integers"):
+        g.guided_edges_to(np.array([2.7]), np.zeros(1), [(np.array([0.9]), np.zeros(1))])
+    with pytest.raises(InvalidInputError, match="integers"):
+        best_path(g, [0.5], [0.0], [2], [0.0])
+    assert best_path(g, [0.0], [0.0], [2.0], [0.0]).nodes == (0, 1, 2)  # whole floats are ids
