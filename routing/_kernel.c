@@ -118,6 +118,27 @@ static int ws_parse(PyObject *o, Buf *hop, Buf *flag, Buf *heap, Py_ssize_t n, c
     return 0;
 }
 
+/* Make dist infinite and pred -1 at every state, knowing that they already are but at
+ * touched[:count] when 0 <= count <= n (the clean protocol of dijkstra and guided); any other
+ * count means unknown, and every state is reset. */
+static void clean_reset(double *d, int64_t *pr, const int64_t *touched, int64_t count,
+                        Py_ssize_t n) {
+    if (touched && count >= 0 && count <= n) {
+        for (int64_t i = 0; i < count; i++) {
+            int64_t v = touched[i];
+            if (v >= 0 && v < n) {
+                d[v] = INFINITY;
+                pr[v] = -1;
+            }
+        }
+        return;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        d[i] = INFINITY;
+        pr[i] = -1;
+    }
+}
+
 /* ------------------------------------------------------------------ dijkstra */
 
 static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
@@ -203,19 +224,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         touched = ctouch.view.buf;
         count = ccount.view.buf;
     }
-    if (use_clean && count[0] >= 0 && count[0] <= n) {
-        for (int64_t i = 0; i < count[0]; i++) {
-            int64_t v = touched[i];
-            if (v >= 0 && v < n) {
-                d[v] = INFINITY;
-                pr[v] = -1;
-            }
-        }
-    } else
-        for (Py_ssize_t i = 0; i < n; i++) {
-            d[i] = INFINITY;
-            pr[i] = -1;
-        }
+    clean_reset(d, pr, touched, use_clean ? count[0] : -1, n);
     if (use_clean) count[0] = -1; /* until the search has finished */
     for (Py_ssize_t s = 0; s < n_sets; s++) {
         setbest[s] = INFINITY;
@@ -455,7 +464,7 @@ static int ivec_push(I64Vec *v, int64_t x) {
     return 0;
 }
 
-/* guided(indptr, head, w, tail, heur, tgt, tc, set_ptr, src, sc, dist, pred, touched, ws,
+/* guided(indptr, head, w, tail, heur, tgt, tc, set_ptr, src, sc, dist, pred, clean, ws,
  *        known, rest, nxt, rhop)
  *   -> (arcs, path_ptr, first, last, cost) as bytes of int64 / int64 / int64 / int64 / double
  *
@@ -470,8 +479,8 @@ static int ivec_push(I64Vec *v, int64_t x) {
  * Per set: its arcs (CSR positions, source to target) are arcs[path_ptr[k]:path_ptr[k+1]],
  * first/last its first and final states and cost its weight with entry and exit costs; last
  * is -1 and cost inf when no target is reached.  dist and pred (float64, int64 per state)
- * must be inf and -1 everywhere on entry and are again on return; touched (int64 per state)
- * and ws (hop, flag, heap as for dijkstra) are scratch; so are rest, nxt and rhop (float64,
+ * and clean = (touched int64[n], count int64[1]) follow dijkstra's clean protocol (reset at
+ * touched[:count] on entry; clean everywhere on return, count 0); ws (hop, flag, heap as for dijkstra) are scratch; so are rest, nxt and rhop (float64,
  * int64, int64 per state) and known (uint8 per state), which must be zero on entry and is
  * again on return.
  *
@@ -481,13 +490,13 @@ static int ivec_push(I64Vec *v, int64_t x) {
  * first candidate met would win a tie). */
 static PyObject *k_guided(PyObject *self, PyObject *args) {
     PyObject *o_indptr, *o_head, *o_w, *o_tail, *o_heur, *o_tgt, *o_tc, *o_ptr, *o_src, *o_sc,
-        *o_dist, *o_pred, *o_touch, *o_ws, *o_known, *o_rest, *o_nxt, *o_rhop;
+        *o_dist, *o_pred, *o_clean, *o_ws, *o_known, *o_rest, *o_nxt, *o_rhop;
     if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOOOOO", &o_indptr, &o_head, &o_w, &o_tail,
                           &o_heur, &o_tgt, &o_tc, &o_ptr, &o_src, &o_sc, &o_dist, &o_pred,
-                          &o_touch, &o_ws, &o_known, &o_rest, &o_nxt, &o_rhop))
+                          &o_clean, &o_ws, &o_known, &o_rest, &o_nxt, &o_rhop))
         return NULL;
     Buf indptr = {0}, head = {0}, w = {0}, tail = {0}, tgt = {0}, tc = {0}, sptr = {0},
-        src = {0}, sc = {0}, dist = {0}, pred = {0}, touch = {0}, nodeof = {0}, lf = {0},
+        src = {0}, sc = {0}, dist = {0}, pred = {0}, touch = {0}, ccount = {0}, nodeof = {0}, lf = {0},
         lb = {0}, tg = {0}, tgc = {0}, whop = {0}, wflag = {0}, wheap = {0}, bknown = {0},
         brest = {0}, bnxt = {0}, brhop = {0};
     Heur H = {0};
@@ -504,14 +513,16 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
         get_buf(o_tc, &tc, "d", 8, 0, "tc") || get_buf(o_ptr, &sptr, "i", 8, 0, "set_ptr") ||
         get_buf(o_src, &src, "i", 8, 0, "src") || get_buf(o_sc, &sc, "d", 8, 0, "sc") ||
         get_buf(o_dist, &dist, "d", 8, 1, "dist") || get_buf(o_pred, &pred, "i", 8, 1, "pred") ||
-        get_buf(o_touch, &touch, "i", 8, 1, "touched") ||
+        !PyTuple_Check(o_clean) || PyTuple_GET_SIZE(o_clean) != 2 ||
+        get_buf(PyTuple_GET_ITEM(o_clean, 0), &touch, "i", 8, 1, "touched") ||
+        get_buf(PyTuple_GET_ITEM(o_clean, 1), &ccount, "i", 8, 1, "count") ||
         get_buf(o_known, &bknown, "b", 1, 1, "known") || get_buf(o_rest, &brest, "d", 8, 1, "rest") ||
         get_buf(o_nxt, &bnxt, "i", 8, 1, "nxt") || get_buf(o_rhop, &brhop, "i", 8, 1, "rhop"))
         goto done;
     Py_ssize_t n = LEN(indptr, 8) - 1, m = LEN(head, 4), nt = LEN(tgt, 8);
     Py_ssize_t n_sets = LEN(sptr, 8) - 1, ns = LEN(src, 8);
     if (n < 0 || LEN(w, 8) != m || LEN(tail, 8) != m || LEN(tc, 8) != nt || n_sets < 0 ||
-        LEN(sc, 8) != ns || LEN(dist, 8) != n || LEN(pred, 8) != n || LEN(touch, 8) < n ||
+        LEN(sc, 8) != ns || LEN(dist, 8) != n || LEN(pred, 8) != n || LEN(touch, 8) < n || LEN(ccount, 8) < 1 ||
         LEN(bknown, 1) < n || LEN(brest, 8) < n || LEN(bnxt, 8) < n || LEN(brhop, 8) < n) {
         PyErr_SetString(PyExc_ValueError, "guided: inconsistent array lengths");
         goto done;
@@ -524,6 +535,7 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
     const double *wt = w.view.buf, *tcv = tc.view.buf, *scv = sc.view.buf;
     double *d = dist.view.buf;
     int64_t *pr = pred.view.buf, *tch = touch.view.buf, *hop = whop.view.buf;
+    int64_t *cnt = ccount.view.buf;
     unsigned char *flag = wflag.view.buf; /* bit 1: settled, bit 8: reached */
     heap.a = wheap.view.buf;
     heap.cap = LEN(wheap, 1) / (Py_ssize_t)sizeof(HItem);
@@ -556,6 +568,8 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
     }
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS;
+    clean_reset(d, pr, tch, cnt[0], n);
+    cnt[0] = -1; /* unknown until the searches are done */
     memset(flag, 0, (size_t)n + 1);
     for (Py_ssize_t j = 0; j < nt; j++) {
         int64_t t = tv[j];
@@ -679,6 +693,7 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
         }
     }
     for (Py_ssize_t i = 0; i < marked.n; i++) known[marked.a[i]] = 0; /* as found */
+    cnt[0] = 0; /* each search reset what it reached: dist and pred are clean everywhere */
     Py_END_ALLOW_THREADS;
     if (failed) {
         PyErr_NoMemory();
@@ -698,7 +713,7 @@ done:
     free(out_ptr), free(out_first), free(out_last), free(out_cost);
     if (!heap.borrowed) free(heap.a);
     rel(&indptr), rel(&head), rel(&w), rel(&tail), rel(&tgt), rel(&tc), rel(&sptr), rel(&src);
-    rel(&sc), rel(&dist), rel(&pred), rel(&touch), rel(&nodeof), rel(&lf), rel(&lb), rel(&tg);
+    rel(&sc), rel(&dist), rel(&pred), rel(&touch), rel(&ccount), rel(&nodeof), rel(&lf), rel(&lb), rel(&tg);
     rel(&tgc), rel(&whop), rel(&wflag), rel(&wheap), rel(&bknown), rel(&brest), rel(&bnxt);
     rel(&brhop);
     return ret;
@@ -1029,7 +1044,7 @@ static PyMethodDef methods[] = {
      "(k, pairs): the "
      "arcs between groups ordered by (from, to) group, by two stable counting sorts"},
     {"guided", k_guided, METH_VARARGS,
-     "guided(indptr, head, w, tail, heur, tgt, tc, set_ptr, src, sc, dist, pred, touched, ws, "
+     "guided(indptr, head, w, tail, heur, tgt, tc, set_ptr, src, sc, dist, pred, clean, ws, "
      "known, rest, nxt, rhop) "
      "-> (arcs, path_ptr, first, last, cost) bytes: one A* search per source set towards the "
      "targets, each stopping where it meets a path found before"},

@@ -899,23 +899,14 @@ class CostedGraph:
             kernel_scratch(nc, len(self._head)) as ws,
         ):
             hierarchy.distances_to(metric, self._groups[tgt], tc, out=bounds, ranked=True)
-            # the kernel wants clean arrays: reset what the last search left
-            if count[0] < 0:
-                dist.fill(np.inf)
-                pred.fill(-1)
-            else:
-                dist[touched[: count[0]]] = np.inf
-                pred[touched[: count[0]]] = -1
-            count[0] = -1  # unknown, should the kernel stop half-way
             try:
                 found = _kernel.guided(
                     self._cptr, self._head, self._w, self._tail, h, t_c, tc_c, set_ptr, src,
-                    sc, dist, pred, touched, ws, known, rest, nxt, rhop,
+                    sc, dist, pred, (touched, count), ws, known, rest, nxt, rhop,
                 )  # fmt: skip
             except BaseException:
                 known.fill(0)  # it may have stopped before clearing what it marked
                 raise
-            count[0] = 0  # the kernel left them clean
         arcs, ptr, first, last, cost = (
             np.frombuffer(b, t) for b, t in zip(found, (np.int64,) * 4 + (np.float64,), strict=True)
         )

@@ -428,3 +428,23 @@ def test_fractional_node_ids_are_refused_not_rounded() -> None:
     with pytest.raises(InvalidInputError, match="integers"):
         best_path(g, [0.5], [0.0], [2], [0.0])
     assert best_path(g, [0.0], [0.0], [2.0], [0.0]).nodes == (0, 1, 2)  # whole floats are ids
+
+
+def test_guided_searches_leave_the_lent_arrays_clean() -> None:
+    """The kernel resets the lent output arrays from the last search's list and leaves
+    them clean (count 0), so the next search on the graph resets nothing and is right."""
+    rng = np.random.default_rng(8)
+    n = 60
+    u, v, w = rng.integers(0, n, 300), rng.integers(0, n, 300), rng.uniform(0, 5, 300)
+    g = CostedGraph(n, u, v, np.zeros(300, bool), w)
+    best_path(g, [0], [0.0], [40], [0.0])  # a search that leaves its states listed
+    sets = [(np.array([i]), np.zeros(1)) for i in range(1, 20)]
+    g.guided_edges_to(np.array([40, 41]), np.zeros(2), sets)
+    with g._output() as (dist, pred, _, count):
+        assert count[0] == 0
+        assert np.isinf(dist).all() and (pred == -1).all()
+    fresh = CostedGraph(n, u, v, np.zeros(300, bool), w)
+    for s in (5, 17, 33):
+        assert best_path(g, [s], [0.0], [40], [0.0]).cost == pytest.approx(
+            best_path(fresh, [s], [0.0], [40], [0.0]).cost
+        )
