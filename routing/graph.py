@@ -809,14 +809,11 @@ class CostedGraph:
         targets: np.ndarray,
         target_costs: np.ndarray,
         source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
-        *,
-        tree: tuple[np.ndarray, ...] | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None]:
         """:meth:`search_to` as arrays, for callers that need no :class:`Path`: per source
         set ``(edges, forward, nodes, cost)`` (edge index and direction of each step, the
-        node ids along the path) or None.  ``tree`` is the targets' :meth:`tree_to`, when
-        the caller holds it already."""
-        dist, pred = self.tree_to(targets, target_costs) if tree is None else tree
+        node ids along the path) or None."""
+        dist, pred = self.tree_to(targets, target_costs)
         _, _, _, fwd_arc, rows = self._reverse
         pos = self._pos
         out: list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None] = []

@@ -273,26 +273,6 @@ def test_path_within_prunes_at_the_limit_and_agrees_with_best_path() -> None:
         assert below is None
 
 
-def test_edges_to_reads_a_tree_the_caller_holds() -> None:
-    rng = np.random.default_rng(4)
-    n = 40
-    u, v = rng.integers(0, n, 200), rng.integers(0, n, 200)
-    keep = u != v
-    g = CostedGraph(n, u[keep], v[keep], np.zeros(keep.sum(), bool), rng.uniform(0, 5, keep.sum()))
-    tgt, tc = np.array([3]), np.zeros(1)
-    sets = [(np.array([i]), np.zeros(1)) for i in range(10, 15)]
-    tree = g.tree_to(tgt, tc)
-    g.drop_trees()
-    assert not g.has_tree(tgt, tc)
-    held = g.edges_to(tgt, tc, sets, tree=tree)
-    assert not g.has_tree(tgt, tc)  # no search, nothing cached
-    fresh = g.edges_to(tgt, tc, sets)
-    for a, b in zip(held, fresh, strict=True):
-        assert (a is None) == (b is None)
-        if a is not None:
-            assert a[3] == b[3] and np.array_equal(a[0], b[0])
-
-
 def test_cached_trees_are_read_only() -> None:
     """A tree is shared by every later caller: writing into it is refused."""
     u, v = np.array([0, 1, 2]), np.array([1, 2, 3])
