@@ -43,11 +43,6 @@ static int append(IList *dst, const int32_t *a, Py_ssize_t na) {
     return 0;
 }
 
-static int cmp_i32(const void *x, const void *y) {
-    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
-    return (a > b) - (a < b);
-}
-
 
 PyObject *cch_build(PyObject *self, PyObject *args) {
     Py_ssize_t n;

@@ -50,6 +50,12 @@ static void rel(Buf *b) {
 
 #define LEN(b, sz) ((b).view.len / (sz))
 
+/* qsort's comparison of int32 values */
+static inline int cmp_i32(const void *x, const void *y) {
+    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+    return (a > b) - (a < b);
+}
+
 /* len bytes at p as a Python bytes object (an empty one for len 0, whatever p is) */
 static inline PyObject *bytes_of(const void *p, Py_ssize_t len) {
     return PyBytes_FromStringAndSize(len ? (const char *)p : "", len);

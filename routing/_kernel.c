@@ -6,7 +6,8 @@
  *
  *   dijkstra  Binary-heap Dijkstra on a CSR graph from several sources with entry costs to
  *             several target sets with exit costs; stops when every set's best target is
- *             final.  An optional consistent potential (A*) is read as hnode[node_of[v]].
+ *             final.  An optional consistent potential (A*), by landmarks or by a
+ *             customisable hierarchy computed where the search goes (see below).
  *   guided    One A* search per source set towards one target set; every path found makes
  *             its states absorbing targets with the exact rest of the way, so later
  *             searches stop where they meet it (the planner's matrices).
@@ -22,24 +23,137 @@
 /* ------------------------------------------------------------------ potentials */
 
 /*
- * ALT lower bound (A*, landmarks, triangle inequality) from state v to a set of target
- * groups, read on the graph of groups: node_of[v] is v's group, lf[g * L + l] the distance
- * from landmark l to group g and lb[g * L + l] from g to landmark l (INFINITY where none).
- * Each term is a potential difference, so the bound is consistent; INFINITY where v provably
- * cannot reach a target.  tgc[T] is the least exit cost at target group tg[T].
+ * Two forms of A* potential, both read per state v through its group node_of[v] and both
+ * consistent lower bounds of the weight from v to the nearest target (INFINITY where v
+ * provably cannot reach one):
+ *
+ * ALT (landmarks, triangle inequality) on the graph of groups, the tuple
+ * (node_of, lf, lb, target_groups, exit_costs, L): lf[g * L + l] is the distance from
+ * landmark l to group g and lb[g * L + l] from g to landmark l (INFINITY where none), tgc[T]
+ * the least exit cost at target group tg[T].  Each term is a potential difference.  With one
+ * pseudo landmark whose lf is INFINITY everywhere it reads lb[g] - lb[dummy] as a table.
+ *
+ * Hierarchy (exact distance on the graph of groups, computed where the search asks), the
+ * tuple ("cch", node_of, up_ptr, up_head, parent, w, climb, target_ranks, exit_costs, dist,
+ * flag, stack): node_of[v] is the rank of v's group in a customisable contraction hierarchy
+ * (routing/customisable.py) and the others its upward edges (CSR by rank), elimination-tree
+ * parents, customised weights (w[2e] climbing, w[2e + 1] descending) and climb = w[0::2].
+ * It is PHAST (see _cch.c) made lazy: the upward sweep from the targets runs when the search
+ * begins; a group's distance is the best of its upward value and its higher neighbours'
+ * distances plus the edge, and its higher neighbours are all elimination-tree ancestors, so
+ * a group's distance is computed after those of its uncomputed ancestors, highest first, the
+ * first time a search reaches one of its states.  Only the ancestors of the groups a search
+ * reaches are computed (on the default network ~2-5 % of the supergraph's edges for a
+ * penalised round of the alternatives, against all of them for a full sweep).  dist (float64
+ * per group), flag (uint8 per group) and stack (int32 per group) are scratch; flag is zeroed
+ * when the search begins.
  */
 #define HEUR_SHRINK (1.0 - 1e-9)
 /* Two path weights closer than this (relative) count as a tie in guided: the weight of a
  * path of ~1,000 arcs summed in another order (forwards, or a rest summed backwards) differs
  * by up to ~1,000 roundings of 1.1e-16 each, ~1e-13; ten times that margin. */
 #define TIE_REL 1e-12
+/* flag bits of the hierarchy form: an ancestor of a target (dist holds its upward value),
+ * and final (dist holds its distance) */
+#define LZ_UP 1
+#define LZ_DONE 2
+#define HEUR_BUFS 11
 
 typedef struct {
     const int64_t *nof, *tg;
     const double *lf, *lb, *tgc;
     Py_ssize_t L, ntg, n_groups;
+    /* the hierarchy form */
+    int lazy;
+    const int64_t *ptr;
+    const int32_t *head, *parent;
+    const double *w, *climb;
+    double *d;
+    unsigned char *flag;
+    int32_t *stack;
+    Py_ssize_t E;
     int bad; /* a state's group was out of range: the search is abandoned with an error */
+    Buf b[HEUR_BUFS];
 } Heur;
+
+static void heur_release(Heur *H) {
+    for (int i = 0; i < HEUR_BUFS; i++) rel(&H->b[i]);
+}
+
+/* The hierarchy form: compute the distance of group x and of its uncomputed ancestors,
+ * highest first (the computed ones are closed under taking ancestors). */
+static void lazy_fill(Heur *H, int32_t x) {
+    Py_ssize_t k = 0, G = H->n_groups;
+    for (int32_t y = x; y >= 0 && !(H->flag[y] & LZ_DONE); y = H->parent[y]) {
+        int32_t p = H->parent[y];
+        if (p >= G || (p >= 0 && p <= y) || k >= G) { /* parents must climb */
+            H->bad = 1;
+            return;
+        }
+        H->stack[k++] = y;
+    }
+    while (k > 0) {
+        int32_t z = H->stack[--k];
+        double dz = (H->flag[z] & LZ_UP) ? H->d[z] : INFINITY;
+        int64_t lo = H->ptr[z], hi = H->ptr[z + 1];
+        if (lo < 0 || lo > hi || hi > H->E) {
+            H->bad = 1;
+            return;
+        }
+        for (int64_t a = lo; a < hi; a++) {
+            int32_t y = H->head[a];
+            /* a higher neighbour is an ancestor, so already final */
+            if ((uint32_t)y >= (uint32_t)G || y <= z || !(H->flag[y] & LZ_DONE)) {
+                H->bad = 1;
+                return;
+            }
+            double c = H->d[y] + H->climb[a];
+            if (c < dz) dz = c;
+        }
+        H->d[z] = dz;
+        H->flag[z] |= LZ_DONE;
+    }
+}
+
+/* The hierarchy form, when a search begins: flags cleared, then the upward sweep from the
+ * targets over their elimination-tree ancestors (in rank order) along descending weights. */
+static void lazy_begin(Heur *H) {
+    Py_ssize_t G = H->n_groups, k = 0;
+    memset(H->flag, 0, (size_t)G);
+    for (Py_ssize_t T = 0; T < H->ntg && !H->bad; T++) {
+        for (int64_t x = H->tg[T]; x >= 0 && !(H->flag[x] & LZ_UP); x = H->parent[x]) {
+            int32_t p = H->parent[x];
+            if (p >= G || (p >= 0 && p <= x)) {
+                H->bad = 1;
+                break;
+            }
+            H->flag[x] |= LZ_UP;
+            H->d[x] = INFINITY;
+            H->stack[k++] = (int32_t)x;
+        }
+        if (!H->bad && H->tgc[T] < H->d[H->tg[T]]) H->d[H->tg[T]] = H->tgc[T];
+    }
+    qsort(H->stack, (size_t)k, sizeof(int32_t), cmp_i32);
+    for (Py_ssize_t i = 0; i < k && !H->bad; i++) {
+        int32_t x = H->stack[i];
+        double dx = H->d[x];
+        int64_t lo = H->ptr[x], hi = H->ptr[x + 1];
+        if (lo < 0 || lo > hi || hi > H->E) {
+            H->bad = 1;
+            break;
+        }
+        if (dx == INFINITY) continue;
+        for (int64_t a = lo; a < hi; a++) {
+            int32_t y = H->head[a];
+            if ((uint32_t)y >= (uint32_t)G || y <= x || !(H->flag[y] & LZ_UP)) {
+                H->bad = 1;
+                break;
+            }
+            double c = dx + H->w[2 * a + 1];
+            if (c < H->d[y]) H->d[y] = c;
+        }
+    }
+}
 
 static inline double heur(Heur *H, int64_t v) {
     Py_ssize_t L = H->L;
@@ -47,6 +161,11 @@ static inline double heur(Heur *H, int64_t v) {
     if ((uint64_t)g >= (uint64_t)H->n_groups) { /* checked here, for the states reached */
         H->bad = 1;
         return INFINITY;
+    }
+    if (H->lazy) {
+        if (!(H->flag[g] & LZ_DONE)) lazy_fill(H, (int32_t)g);
+        /* shrunk as below; INFINITY stays */
+        return H->bad ? INFINITY : H->d[g] * HEUR_SHRINK;
     }
     const double *fv = H->lf + g * L, *bv = H->lb + g * L;
     double best = INFINITY;
@@ -79,23 +198,58 @@ static inline double heur(Heur *H, int64_t v) {
     return best * HEUR_SHRINK;
 }
 
-/* The potential's arrays from the tuple (node_of, lf, lb, target_groups, exit_costs, L),
- * checked against n states; -1 with an exception set if they do not fit. */
-static int heur_parse(PyObject *o, Heur *H, Buf *nodeof, Buf *lf, Buf *lb, Buf *tg, Buf *tgc,
-                      Py_ssize_t n, const char *who) {
-    PyObject *a, *b, *c, *e, *f;
-    if (!PyTuple_Check(o) || !PyArg_ParseTuple(o, "OOOOOn", &a, &b, &c, &e, &f, &H->L) ||
-        get_buf(a, nodeof, "i", 8, 0, "node_of") || get_buf(b, lf, "d", 8, 0, "lf") ||
-        get_buf(c, lb, "d", 8, 0, "lb") || get_buf(e, tg, "i", 8, 0, "tg") ||
-        get_buf(f, tgc, "d", 8, 0, "tgc"))
-        return -1;
-    H->nof = nodeof->view.buf, H->lf = lf->view.buf, H->lb = lb->view.buf;
-    H->tg = tg->view.buf, H->tgc = tgc->view.buf, H->ntg = LEN(*tg, 8);
-    Py_ssize_t n_groups = H->L > 0 ? LEN(*lf, 8) / H->L : 0;
-    int bad = H->L < 1 || LEN(*nodeof, 8) != n || LEN(*tgc, 8) != H->ntg ||
-              LEN(*lb, 8) != LEN(*lf, 8) || H->L * n_groups != LEN(*lf, 8);
-    for (Py_ssize_t T = 0; !bad && T < H->ntg; T++) bad = H->tg[T] < 0 || H->tg[T] >= n_groups;
-    H->n_groups = n_groups;
+/* Call when a search begins (without the GIL): the hierarchy form's upward sweep. */
+static void heur_begin(Heur *H) {
+    if (H->lazy) lazy_begin(H);
+}
+
+/* The potential's arrays from either tuple, checked against n states; -1 with an exception
+ * set if they do not fit.  heur_release(H) afterwards in any case. */
+static int heur_parse(PyObject *o, Heur *H, Py_ssize_t n, const char *who) {
+    Buf *b = H->b;
+    int bad;
+    if (PyTuple_Check(o) && PyTuple_GET_SIZE(o) == 12) {
+        PyObject *x[12];
+        for (int i = 0; i < 12; i++) x[i] = PyTuple_GET_ITEM(o, i);
+        if (!PyUnicode_Check(x[0]) || PyUnicode_CompareWithASCIIString(x[0], "cch")) {
+            PyErr_Format(PyExc_ValueError, "%s: unknown potential", who);
+            return -1;
+        }
+        if (get_buf(x[1], &b[0], "i", 8, 0, "node_of") || get_buf(x[2], &b[1], "i", 8, 0, "up_ptr") ||
+            get_buf(x[3], &b[2], "i", 4, 0, "up_head") || get_buf(x[4], &b[3], "i", 4, 0, "parent") ||
+            get_buf(x[5], &b[4], "d", 8, 0, "w") || get_buf(x[6], &b[5], "d", 8, 0, "climb") ||
+            get_buf(x[7], &b[6], "i", 8, 0, "target_ranks") ||
+            get_buf(x[8], &b[7], "d", 8, 0, "exit_costs") || get_buf(x[9], &b[8], "d", 8, 1, "dist") ||
+            get_buf(x[10], &b[9], "b", 1, 1, "flag") || get_buf(x[11], &b[10], "i", 4, 1, "stack"))
+            return -1;
+        Py_ssize_t G = LEN(b[3], 4), E = LEN(b[2], 4);
+        H->lazy = 1;
+        H->nof = b[0].view.buf, H->ptr = b[1].view.buf, H->head = b[2].view.buf;
+        H->parent = b[3].view.buf, H->w = b[4].view.buf, H->climb = b[5].view.buf;
+        H->tg = b[6].view.buf, H->tgc = b[7].view.buf, H->d = b[8].view.buf;
+        H->flag = b[9].view.buf, H->stack = b[10].view.buf;
+        H->ntg = LEN(b[6], 8), H->n_groups = G, H->E = E;
+        bad = LEN(b[0], 8) != n || LEN(b[1], 8) != G + 1 || H->ptr[0] != 0 || H->ptr[G] != E ||
+              LEN(b[4], 8) != 2 * E || LEN(b[5], 8) != E || LEN(b[7], 8) != H->ntg ||
+              LEN(b[8], 8) < G || LEN(b[9], 1) < G || LEN(b[10], 4) < G;
+        for (Py_ssize_t T = 0; !bad && T < H->ntg; T++)
+            bad = H->tg[T] < 0 || H->tg[T] >= G || !(H->tgc[T] >= 0);
+    } else {
+        PyObject *a, *c, *e, *f, *g;
+        if (!PyTuple_Check(o) || !PyArg_ParseTuple(o, "OOOOOn", &a, &c, &e, &f, &g, &H->L) ||
+            get_buf(a, &b[0], "i", 8, 0, "node_of") || get_buf(c, &b[1], "d", 8, 0, "lf") ||
+            get_buf(e, &b[2], "d", 8, 0, "lb") || get_buf(f, &b[3], "i", 8, 0, "tg") ||
+            get_buf(g, &b[4], "d", 8, 0, "tgc"))
+            return -1;
+        H->nof = b[0].view.buf, H->lf = b[1].view.buf, H->lb = b[2].view.buf;
+        H->tg = b[3].view.buf, H->tgc = b[4].view.buf, H->ntg = LEN(b[3], 8);
+        Py_ssize_t n_groups = H->L > 0 ? LEN(b[1], 8) / H->L : 0;
+        bad = H->L < 1 || LEN(b[0], 8) != n || LEN(b[4], 8) != H->ntg ||
+              LEN(b[2], 8) != LEN(b[1], 8) || H->L * n_groups != LEN(b[1], 8);
+        for (Py_ssize_t T = 0; !bad && T < H->ntg; T++)
+            bad = H->tg[T] < 0 || H->tg[T] >= n_groups;
+        H->n_groups = n_groups;
+    }
     if (bad) {
         PyErr_Format(PyExc_ValueError, "%s: inconsistent heuristic arrays", who);
         return -1;
@@ -162,8 +316,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
                           &o_best, &prune_f, &o_ws, &o_clean))
         return NULL;
     Buf indptr = {0}, head = {0}, w = {0}, src = {0}, sc = {0}, tgt = {0}, tc = {0}, tset = {0},
-        nodeof = {0}, lf = {0}, lb = {0}, tg = {0}, tgc = {0}, dist = {0}, pred = {0}, best = {0},
-        whop = {0}, wflag = {0}, wheap = {0}, ctouch = {0}, ccount = {0};
+        dist = {0}, pred = {0}, best = {0}, whop = {0}, wflag = {0}, wheap = {0}, ctouch = {0}, ccount = {0};
     int use_ws = o_ws != Py_None, use_clean = o_clean != Py_None;
     int64_t *touched = NULL, *count = NULL;
     PyObject *ret = NULL;
@@ -181,7 +334,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
         goto done;
     int use_h = o_heur != Py_None;
     Py_ssize_t n = LEN(indptr, 8) - 1, ns = LEN(src, 8), nt = LEN(tgt, 8);
-    if (use_h && heur_parse(o_heur, &H, &nodeof, &lf, &lb, &tg, &tgc, n, "dijkstra")) goto done;
+    if (use_h && heur_parse(o_heur, &H, n, "dijkstra")) goto done;
     const int64_t *ip = indptr.view.buf;
     const int32_t *hd = head.view.buf;
     const double *wt = w.view.buf;
@@ -240,6 +393,7 @@ static PyObject *k_dijkstra(PyObject *self, PyObject *args) {
     Py_ssize_t settled = 0, open_sets = n_sets;
     double maxbest = INFINITY;
     Py_BEGIN_ALLOW_THREADS;
+    if (use_h) heur_begin(&H);
     for (Py_ssize_t i = 0; i < ns; i++) {
         int64_t v = sv[i];
         if (v < 0 || v >= n) continue;
@@ -343,7 +497,7 @@ done:
     free(setbest);
     if (!heap.borrowed) free(heap.a);
     rel(&indptr), rel(&head), rel(&w), rel(&src), rel(&sc), rel(&tgt), rel(&tc), rel(&tset);
-    rel(&nodeof), rel(&lf), rel(&lb), rel(&tg), rel(&tgc), rel(&dist), rel(&pred), rel(&best);
+    heur_release(&H), rel(&dist), rel(&pred), rel(&best);
     rel(&whop), rel(&wflag), rel(&wheap), rel(&ctouch), rel(&ccount);
     return ret;
 }
@@ -496,8 +650,7 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
                           &o_clean, &o_ws, &o_known, &o_rest, &o_nxt, &o_rhop))
         return NULL;
     Buf indptr = {0}, head = {0}, w = {0}, tail = {0}, tgt = {0}, tc = {0}, sptr = {0},
-        src = {0}, sc = {0}, dist = {0}, pred = {0}, touch = {0}, ccount = {0}, nodeof = {0}, lf = {0},
-        lb = {0}, tg = {0}, tgc = {0}, whop = {0}, wflag = {0}, wheap = {0}, bknown = {0},
+        src = {0}, sc = {0}, dist = {0}, pred = {0}, touch = {0}, ccount = {0}, whop = {0}, wflag = {0}, wheap = {0}, bknown = {0},
         brest = {0}, bnxt = {0}, brhop = {0};
     Heur H = {0};
     Heap heap = {0};
@@ -527,7 +680,7 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "guided: inconsistent array lengths");
         goto done;
     }
-    if (heur_parse(o_heur, &H, &nodeof, &lf, &lb, &tg, &tgc, n, "guided")) goto done;
+    if (heur_parse(o_heur, &H, n, "guided")) goto done;
     if (ws_parse(o_ws, &whop, &wflag, &wheap, n, "guided")) goto done;
     const int64_t *ip = indptr.view.buf, *tl = tail.view.buf, *tv = tgt.view.buf;
     const int64_t *pp = sptr.view.buf, *sv = src.view.buf;
@@ -571,6 +724,7 @@ static PyObject *k_guided(PyObject *self, PyObject *args) {
     clean_reset(d, pr, tch, cnt[0], n);
     cnt[0] = -1; /* unknown until the searches are done */
     memset(flag, 0, (size_t)n + 1);
+    heur_begin(&H); /* one potential for every source set */
     for (Py_ssize_t j = 0; j < nt; j++) {
         int64_t t = tv[j];
         if (!known[t] || tcv[j] < rest[t]) {
@@ -713,8 +867,8 @@ done:
     free(out_ptr), free(out_first), free(out_last), free(out_cost);
     if (!heap.borrowed) free(heap.a);
     rel(&indptr), rel(&head), rel(&w), rel(&tail), rel(&tgt), rel(&tc), rel(&sptr), rel(&src);
-    rel(&sc), rel(&dist), rel(&pred), rel(&touch), rel(&ccount), rel(&nodeof), rel(&lf), rel(&lb), rel(&tg);
-    rel(&tgc), rel(&whop), rel(&wflag), rel(&wheap), rel(&bknown), rel(&brest), rel(&bnxt);
+    rel(&sc), rel(&dist), rel(&pred), rel(&touch), rel(&ccount), heur_release(&H);
+    rel(&whop), rel(&wflag), rel(&wheap), rel(&bknown), rel(&brest), rel(&bnxt);
     rel(&brhop);
     return ret;
 }

@@ -13,12 +13,14 @@ the exact distance to a target on the graph of groups of the *current* (penalise
 so the penalties steer the potential too and a penalised round settles a few thousand
 states instead of a large share of the graph.  That distance comes from a customisable
 contraction hierarchy of the graph of groups (:mod:`routing.customisable`, built once per
-graph structure): each round re-customises only the group arcs it penalised and reads
-every group's distance off one downward sweep, a few milliseconds instead of a search
-over the graph of groups.  From the second round on, the penalised cost of any earlier
-candidate bounds the new optimum, and the search leaves out states beyond it.  The
-penalised weights are one private copy of the graph's arc weights (arc ``p`` of the CSR)
-and of the customised metric, so each round only rescales a few entries.
+graph structure): each round re-customises only the group arcs it penalised, and the
+kernel computes the distances of the groups the search reaches from their ancestors in
+the hierarchy (:meth:`routing.CostedGraph.group_potential`), a fraction of a millisecond
+instead of a search over the graph of groups.  From the second round on, the penalised
+cost of any earlier candidate bounds the new optimum, and the search leaves out states
+beyond it.  The penalised weights are one private copy of the graph's arc weights (arc
+``p`` of the CSR) and of the customised metric, so each round only rescales a few
+entries.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -323,15 +324,13 @@ def _overlap(cand: _Candidate, kept: _Candidate, mark: np.ndarray) -> float:
 @dataclass
 class _Scratch:
     """The arrays one call of :func:`alternatives` works in, lent by the graph: penalised
-    arc weights, the group metric, the potential's buffer and the potential, what the last
-    call changed in the first two (arc positions, group arcs, supergraph edges; None when
-    unknown), and an array a call would otherwise allocate (a fresh array of megabytes
-    costs more to map into memory than a round takes)."""
+    arc weights, the group metric, what the last call changed in them (arc positions,
+    group arcs, supergraph edges; None when unknown), and an array a call would otherwise
+    allocate (a fresh array of megabytes costs more to map into memory than a round
+    takes)."""
 
     w: np.ndarray
     metric: Metric
-    bounds: np.ndarray
-    potential: tuple[Any, ...]
     changed: tuple[list[np.ndarray], ...] | None
     seg_mark: np.ndarray  # all False, one per segment id (grown when the segments grow)
 
@@ -357,12 +356,10 @@ class _PenalisedSearch:
         self.graph = graph
         self.src, self.sc = src, sc
         self.tgt, self.tc = tgt, tc
-        self.tg = graph._groups[tgt]
         _, self.order, self.pair_lo, _, _, _, self.pair_of, self.pair_hi = graph._group_structure
         self.hierarchy, metric = graph._group_metric
         self.scratch = scratch
         self.w, self.metric = scratch.w, scratch.metric  # penalised, in CSR arc order
-        self.bounds, self.potential = scratch.bounds, scratch.potential
         if scratch.changed is None:  # unknown (a call that failed): copy every entry
             np.copyto(self.w, graph._w)
             self.hierarchy.copy(metric, into=self.metric)
@@ -377,15 +374,11 @@ class _PenalisedSearch:
 
     @staticmethod
     def scratch(graph: CostedGraph) -> _Scratch:
-        """New arrays for a search on ``graph``: arc weights, group metric and potential."""
+        """New arrays for a search on ``graph``: arc weights and group metric."""
         hierarchy, metric = graph._group_metric
-        # the potential reads the sweep's distances in the hierarchy's rank order
-        bounds, potential = graph.potential_buffer(order=hierarchy.rank)
         return _Scratch(
             graph._w.copy(),
             hierarchy.copy(metric),
-            bounds,
-            potential,
             ([], [], []),
             np.zeros(0, dtype=bool),
         )
@@ -426,14 +419,13 @@ class _PenalisedSearch:
         g = self.graph
         # A* potential: the exact distance to a target on the graph of groups of the
         # current (penalised) weights
-        self.hierarchy.distances_to(self.metric, self.tg, tc, out=self.bounds, ranked=True)
-        with g._output() as out:
+        with g._output() as out, g.group_potential(self.metric, tgt, tc) as potential:
             dist, pred = g.search(
                 self.src,
                 self.sc,
                 [(tgt, tc)],
                 limit=limit,
-                heuristic=self.potential,
+                heuristic=potential,
                 weights=self.w,
                 out=out,
             )

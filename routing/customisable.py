@@ -27,6 +27,8 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -102,6 +104,7 @@ class CustomisableHierarchy:
         tail, head = _checked_arcs(n, tail, head)
         self.n_nodes = n
         self._lender: Lender[np.ndarray] = Lender()
+        self._potential_lender: Lender[tuple[np.ndarray, ...]] = Lender()
         # what is computed lazily from the structure, shared with the views of for_arcs
         self._shared: dict[str, Any] = {}
         proper = tail != head
@@ -206,6 +209,7 @@ class CustomisableHierarchy:
         # the lent scratch arrays are not pickled, made anew where needed
         state = self.__dict__.copy()
         state["_lender"] = Lender()
+        state["_potential_lender"] = Lender()
         return state
 
     def copy(self, metric: Metric, into: Metric | None = None) -> Metric:
@@ -312,15 +316,12 @@ class CustomisableHierarchy:
         targets: np.ndarray,
         target_costs: np.ndarray,
         out: np.ndarray | None = None,
-        *,
-        ranked: bool = False,
     ) -> np.ndarray:
         """The exact distance of every node to the nearest of ``targets`` (its cost
         ``target_costs`` added) under ``metric``; ``inf`` where none is reachable.
-        Written into ``out`` (float64, one per node) if given; with ``ranked`` the
-        distances are in rank order (node ``i`` at position ``rank[i]``), as the sweep
-        computes them, which saves reordering them."""
-        return self._phast(metric, True, targets, target_costs, out, ranked)
+        Written into ``out`` (float64, one per node) if given.  A search that needs the
+        distances of only the nodes it reaches asks :meth:`potential` instead."""
+        return self._phast(metric, True, targets, target_costs, out)
 
     def distances_from(
         self, metric: Metric, sources: np.ndarray, source_costs: np.ndarray
@@ -329,6 +330,54 @@ class CustomisableHierarchy:
         ``source_costs`` added) under ``metric``; ``inf`` where none reaches it."""
         return self._phast(metric, False, sources, source_costs)
 
+    @contextmanager
+    def potential(
+        self,
+        metric: Metric,
+        targets: np.ndarray,
+        target_costs: np.ndarray,
+        rank_of: np.ndarray,
+    ) -> Iterator[tuple[Any, ...]]:
+        """The compiled search's A* potential of the exact distance to the nearest of
+        ``targets`` (its cost ``target_costs`` added) under ``metric``, for a ``with`` block.
+
+        The kernel (``routing._kernel``, its "hierarchy" potential) computes a node's
+        distance the first time a search reaches it, from those of its elimination-tree
+        ancestors (lazy PHAST): a search that stays near its path computes a few per cent of
+        the distances that :meth:`distances_to` sweeps.  ``rank_of`` gives, per state of
+        the searched graph, the rank of its node (``rank[node]``); the kernel checks it as
+        it reads it.  The scratch arrays it computes in are lent for the block, so one
+        potential serves one search (or one call of the kernel's ``guided``) at a time.
+        """
+        nodes = indices(targets, self.n_nodes, "node")
+        costs = self._node_costs(nodes, target_costs)
+        n = self.n_nodes
+        with self._potential_lender.lend(
+            lambda: (np.empty(n), np.zeros(n, dtype=np.uint8), np.empty(n, dtype=np.int32))
+        ) as (dist, flag, stack):
+            yield (
+                "cch",
+                rank_of,
+                self.up_ptr,
+                self.up_head,
+                self.parent,
+                metric.weights,
+                metric._climb,
+                self.rank[nodes],
+                costs,
+                dist,
+                flag,
+                stack,
+            )
+
+    def _node_costs(self, nodes: np.ndarray, costs: np.ndarray) -> np.ndarray:
+        costs = np.asarray(costs, dtype=np.float64).reshape(-1)
+        if nodes.shape != costs.shape:
+            raise InvalidInputError("one cost is needed per node")
+        if np.isnan(costs).any() or (costs < 0).any():
+            raise InvalidInputError("costs must be non-negative numbers")
+        return costs
+
     def _phast(
         self,
         metric: Metric,
@@ -336,14 +385,9 @@ class CustomisableHierarchy:
         nodes: np.ndarray,
         costs: np.ndarray,
         out: np.ndarray | None = None,
-        ranked: bool = False,
     ) -> np.ndarray:
         nodes = indices(nodes, self.n_nodes, "node")
-        costs = np.asarray(costs, dtype=np.float64).reshape(-1)
-        if nodes.shape != costs.shape:
-            raise InvalidInputError("one cost is needed per node")
-        if np.isnan(costs).any() or (costs < 0).any():
-            raise InvalidInputError("costs must be non-negative numbers")
+        costs = self._node_costs(nodes, costs)
         if out is not None and (
             not isinstance(out, np.ndarray)
             or out.shape != (self.n_nodes,)
@@ -355,10 +399,6 @@ class CustomisableHierarchy:
                 f"out must be a writable, contiguous float64 array of {self.n_nodes}"
             )
         args = (self.up_ptr, self.up_head, self.parent, metric.weights, to, self.rank[nodes], costs)
-        if ranked:
-            out = np.empty(self.n_nodes) if out is None else out
-            _kernel.cch_query(*args, out, metric._climb)
-            return out
         # rank-order distances in a lent array: a fresh one costs more to map into memory
         # than the sweep takes (see routing._scratch)
         with self._lender.lend(lambda: np.empty(self.n_nodes)) as dist:

@@ -232,7 +232,7 @@ class CostedGraph:
         ``dist`` and ``pred`` (arc position of the last arc, -1 at a source or where not
         settled) per compact node; without targets every node within ``limit`` is settled.
         ``heuristic`` is an A* potential from :meth:`heuristic`, :meth:`potential`,
-        :meth:`bounds_potential` or :meth:`potential_buffer`: a lower bound of the
+        :meth:`bounds_potential` or :meth:`group_potential`: a lower bound of the
         weight to the nearest target of any set, so it holds for each.  ``weights``
         replaces the arc weights (same positions), e.g. penalised ones.
         With ``prune`` (and a heuristic) a state is left out when its distance plus its
@@ -432,14 +432,16 @@ class CostedGraph:
             "_alternatives_measures",  # may hold the old weights as lengths
             *_SCRATCH,
             "_group_of_compact",
+            "_rank_of_compact",
             "hierarchy",
             "_trees",
         ):
             new.__dict__.pop(key, None)
         new._w, new._edge, new._fwd = w, edge, fwd
         new._queries = 0
-        if "_group_of_compact" in self.__dict__:  # depends on the structure only
-            new.__dict__["_group_of_compact"] = self.__dict__["_group_of_compact"]
+        for key in ("_group_of_compact", "_rank_of_compact"):  # depend on the structure only
+            if key in self.__dict__:
+                new.__dict__[key] = self.__dict__[key]
         if "_landmarks" in self.__dict__ and np.all(w >= self._w):
             new.__dict__["_landmarks"] = self.__dict__["_landmarks"]
         return new
@@ -536,6 +538,26 @@ class CostedGraph:
         hierarchy = self._group_hierarchy
         return hierarchy, hierarchy.customise(self._group_graphs[1][2])
 
+    @cached_property
+    def _rank_of_compact(self) -> np.ndarray:
+        """The rank of each compact state's group in :attr:`_group_hierarchy`."""
+        return self._group_hierarchy.rank[self._group_of_compact]
+
+    def group_potential(
+        self, metric: Metric, targets: np.ndarray, target_costs: np.ndarray
+    ) -> AbstractContextManager[tuple[Any, ...]]:
+        """The kernel's A* potential of the exact distance to the nearest of ``targets``
+        (node ids, exit costs ``target_costs`` added) on the graph of groups under
+        ``metric`` (a metric of :attr:`_group_hierarchy`, e.g. of penalised weights),
+        computed by the kernel for the groups a search reaches
+        (:meth:`routing.customisable.CustomisableHierarchy.potential`); for one search (or
+        one :meth:`guided_edges_to` call) at a time in a ``with`` block.  Consistent where
+        no arc of the searched weights is cheaper than its group arc in ``metric``."""
+        tgt = _nodes(targets, self.n_nodes, "target")
+        return self._group_hierarchy.potential(
+            metric, self._groups[tgt], target_costs, self._rank_of_compact
+        )
+
     def group_bounds(self, targets: np.ndarray, target_costs: np.ndarray) -> np.ndarray:
         """The exact distance of every group to the nearest target (exit cost included) on
         the graph of groups of this graph's weights (``inf`` where none): the values of
@@ -555,30 +577,12 @@ class CostedGraph:
         bounds = np.asarray(bounds, dtype=np.float64)
         if bounds.shape != (n_g,):
             raise InvalidInputError(f"bounds must give one value per group ({n_g})")
-        fill, potential = self.potential_buffer()
-        fill[:] = bounds
-        return potential
-
-    def potential_buffer(
-        self, order: np.ndarray | None = None
-    ) -> tuple[np.ndarray, tuple[Any, ...]]:
-        """A fresh array of one bound per group and the potential of
-        :meth:`bounds_potential` that reads it: fill the array (in place) before each
-        search, e.g. with new bounds every round, without building a new potential.
-        With ``order`` (a permutation: each group's position), the array holds the groups
-        in that order, e.g. the rank order a customisable hierarchy computes in."""
-        n_g = self._group_graphs[0]
-        node_of = self._group_of_compact
-        if order is not None:
-            order = np.asarray(order, dtype=np.int64)
-            if order.shape != (n_g,) or not np.array_equal(np.sort(order), np.arange(n_g)):
-                raise InvalidInputError(f"order must be a permutation of the {n_g} groups")
-            node_of = order[node_of]
         # kernel form (one pseudo landmark): the bound is lb[group] - lb[dummy] with
         # lb[dummy] = 0, and lf = inf everywhere switches the other term off
         lb = np.zeros((n_g + 1, 1))
+        lb[:n_g, 0] = bounds
         lf = self._no_forward_bound
-        return lb[:n_g, 0], (node_of, lf, lb, np.array([n_g], np.int64), _ZERO, 1)
+        return (self._group_of_compact, lf, lb, np.array([n_g], np.int64), _ZERO, 1)
 
     @cached_property
     def _no_forward_bound(self) -> np.ndarray:
@@ -838,8 +842,9 @@ class CostedGraph:
         source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None]:
         """:meth:`edges_to` without a backward search tree: one A* search per source set,
-        each guided by the exact distance to the targets on the graph of groups (one sweep
-        of :attr:`_group_hierarchy` for all of them).
+        each guided by the exact distance to the targets on the graph of groups
+        (:meth:`group_potential`: computed from :attr:`_group_hierarchy` for the groups
+        the searches reach, shared by all of them).
 
         That potential is tight wherever the cheapest way between two nodes does not
         depend on the state (truck, gauge) it is taken in, so a search settles little
@@ -856,7 +861,7 @@ class CostedGraph:
         arcs, possibly another path than :meth:`edges_to`'s)."""
         tgt = _nodes(targets, self.n_nodes, "target")
         tc = _costs(target_costs, tgt, "target")
-        hierarchy, metric = self._group_metric
+        metric = self._group_metric[1]
         at = self._pos[tgt]
         ok = at >= 0
         t_c, tc_c = at[ok], tc[ok]
@@ -885,17 +890,16 @@ class CostedGraph:
         with (
             lender.lend(
                 lambda: (
-                    *self.potential_buffer(order=hierarchy.rank),
                     np.zeros(nc, dtype=np.uint8),
                     np.empty(nc),
                     np.empty(nc, dtype=np.int64),
                     np.empty(nc, dtype=np.int64),
                 )
-            ) as (bounds, h, known, rest, nxt, rhop),
+            ) as (known, rest, nxt, rhop),
             self._output() as (dist, pred, touched, count),
             kernel_scratch(nc, len(self._head)) as ws,
+            self.group_potential(metric, tgt, tc) as h,
         ):
-            hierarchy.distances_to(metric, self._groups[tgt], tc, out=bounds, ranked=True)
             try:
                 found = _kernel.guided(
                     self._cptr, self._head, self._w, self._tail, h, t_c, tc_c, set_ptr, src,

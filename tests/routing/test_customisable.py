@@ -147,7 +147,7 @@ def test_bad_input_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="non-negative"):
         h.update(metric, np.array([0]), np.array([-2.0]))
     with pytest.raises(InvalidInputError, match="contiguous"):
-        h.distances_to(metric, np.array([1]), np.zeros(1), out=np.empty(6)[::2], ranked=True)
+        h.distances_to(metric, np.array([1]), np.zeros(1), out=np.empty(6)[::2])
 
 
 def test_kernel_refuses_malformed_arrays() -> None:
@@ -277,30 +277,6 @@ def test_a_hierarchy_for_fewer_arcs_gives_their_distances(case, data) -> None:
         h.distances_to(h.customise(w), starts, costs),
         _dijkstra(n, tail, head, w, starts, costs, True),
     )
-
-
-def test_ranked_distances_are_the_same_in_rank_order() -> None:
-    from routing import CostedGraph
-
-    rng = np.random.default_rng(5)
-    n = 60
-    u, v = rng.integers(0, n, 200), rng.integers(0, n, 200)
-    keep = u != v
-    g = CostedGraph(n, u[keep], v[keep], np.zeros(keep.sum(), bool), rng.random(keep.sum()))
-    h, metric = g._group_metric
-    plain = h.distances_to(metric, np.array([3]), np.zeros(1))
-    ranked = h.distances_to(metric, np.array([3]), np.zeros(1), ranked=True)
-    assert np.array_equal(ranked[h.rank], plain)
-    # a potential that reads them in rank order guides a search as the plain one does
-    fill, pot = g.potential_buffer(order=h.rank)
-    fill[:] = ranked
-    _, plain_pot = g.potential_buffer()
-    plain_pot[2][:n, 0] = plain
-    a = g.search(np.array([0]), np.zeros(1), [(np.array([3]), np.zeros(1))], heuristic=pot)
-    b = g.search(np.array([0]), np.zeros(1), [(np.array([3]), np.zeros(1))], heuristic=plain_pot)
-    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
-    with pytest.raises(InvalidInputError, match="permutation"):
-        g.potential_buffer(order=np.zeros(n, dtype=np.int64))
 
 
 def test_restore_undoes_updates_to_the_last_bit() -> None:

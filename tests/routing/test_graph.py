@@ -428,3 +428,67 @@ def test_guided_searches_leave_the_lent_arrays_clean() -> None:
         assert best_path(g, [s], [0.0], [40], [0.0]).cost == pytest.approx(
             best_path(fresh, [s], [0.0], [40], [0.0]).cost
         )
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(2, 30),
+    n_groups=st.integers(1, 30),
+    zero=st.booleans(),
+)
+def test_group_potential_is_the_sweep_computed_where_the_search_goes(
+    seed: int, n: int, n_groups: int, zero: bool
+) -> None:
+    """A* with the hierarchy potential computed on demand finds Dijkstra's distances, and
+    every group distance the kernel computed equals the full downward sweep's to the last
+    bit; dirty flags left in the lent scratch do not matter (they are cleared)."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 4 * n))
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    w = rng.uniform(0, 5, m)
+    if zero:
+        w[rng.random(m) < 0.3] = 0.0
+    groups = rng.integers(0, n_groups, n)
+    g = CostedGraph(n, u, v, rng.random(m) < 0.5, w, groups=groups)
+    tgt = np.unique(rng.integers(0, n, int(rng.integers(1, 4))))
+    tc = rng.uniform(0, 3, len(tgt)).round(1)
+    src = np.unique(rng.integers(0, n, int(rng.integers(1, 4))))
+    sc = rng.uniform(0, 3, len(src))
+    hierarchy, metric = g._group_metric
+    sweep = np.empty(hierarchy.n_nodes)  # in rank order, as the kernel computes
+    sweep[hierarchy.rank] = hierarchy.distances_to(metric, groups[tgt], tc)
+    for _ in range(2):  # the second time on the scratch the first one left
+        with g.group_potential(metric, tgt, tc) as pot:
+            dist, _ = g.search(src, sc, [(tgt, tc)], heuristic=pot)
+            done = (pot[10][: hierarchy.n_nodes] & 2) > 0
+            assert np.array_equal(pot[9][: hierarchy.n_nodes][done], sweep[done])
+            pot[10][:] = 255  # dirty flags for the next search
+        plain, _ = g.search(src, sc, [(tgt, tc)])
+        at = g._pos[tgt]
+        ok = at >= 0
+        got, want = dist[at[ok]] + tc[ok], plain[at[ok]] + tc[ok]
+        assert np.min(got, initial=np.inf) == pytest.approx(np.min(want, initial=np.inf), abs=1e-9)
+
+
+def test_group_potential_refuses_malformed_hierarchies() -> None:
+    g = CostedGraph(4, np.array([0, 1, 2]), np.array([1, 2, 3]), np.zeros(3, bool), np.ones(3))
+    metric = g._group_metric[1]
+    src, tgt = np.array([0]), np.array([3])
+
+    def search(change):
+        with g.group_potential(metric, tgt, np.zeros(1)) as pot:
+            pot = list(pot)
+            change(pot)
+            return g.search(src, np.zeros(1), [(tgt, np.zeros(1))], heuristic=tuple(pot))
+
+    search(lambda pot: None)
+    for change in (
+        lambda pot: pot.__setitem__(1, np.full(len(pot[1]), 99, dtype=np.int64)),  # group
+        lambda pot: pot.__setitem__(4, np.zeros(len(pot[4]), dtype=np.int32)),  # parent
+        lambda pot: pot.__setitem__(5, pot[5][:-2]),  # weights
+        lambda pot: pot.__setitem__(9, pot[9][:1]),  # scratch
+        lambda pot: pot.__setitem__(0, "alt"),  # unknown form
+    ):
+        with pytest.raises(ValueError):
+            search(change)
