@@ -196,25 +196,28 @@ done:
 }
 
 PyObject *cch_update(PyObject *self, PyObject *args) {
-    PyObject *o_lower, *o_tptr, *o_tab, *o_sptr, *o_sc, *o_base, *o_w, *o_changed;
-    if (!PyArg_ParseTuple(args, "OOOOOOOO", &o_lower, &o_tptr, &o_tab, &o_sptr, &o_sc, &o_base,
-                          &o_w, &o_changed))
+    PyObject *o_lower, *o_tptr, *o_tab, *o_sptr, *o_sc, *o_base, *o_w, *o_changed, *o_climb;
+    /* climb: the metric's climbing weights alone (E doubles, w[0::2]), kept equal to them */
+    if (!PyArg_ParseTuple(args, "OOOOOOOOO", &o_lower, &o_tptr, &o_tab, &o_sptr, &o_sc, &o_base,
+                          &o_w, &o_changed, &o_climb))
         return NULL;
-    Buf bl = {0}, btp = {0}, bta = {0}, bsp = {0}, bsc = {0}, bb = {0}, bw = {0}, bc = {0};
+    Buf bl = {0}, btp = {0}, bta = {0}, bsp = {0}, bsc = {0}, bb = {0}, bw = {0}, bc = {0},
+        bcl = {0};
     PyObject *ret = NULL;
     uint64_t *queued = NULL; /* bitset of the edges due for recomputing */
     IList moved = {0};        /* the edges whose weights changed, returned */
     if (get_buf(o_lower, &bl, "i", 4, 0, "lower") || get_buf(o_tptr, &btp, "i", 8, 0, "top_ptr") ||
         get_buf(o_tab, &bta, "i", 4, 0, "top_ab") || get_buf(o_sptr, &bsp, "i", 8, 0, "side_ptr") ||
         get_buf(o_sc, &bsc, "i", 4, 0, "side_top") || get_buf(o_base, &bb, "d", 8, 0, "base") ||
-        get_buf(o_w, &bw, "d", 8, 1, "w") || get_buf(o_changed, &bc, "i", 8, 0, "changed"))
+        get_buf(o_w, &bw, "d", 8, 1, "w") || get_buf(o_changed, &bc, "i", 8, 0, "changed") ||
+        get_buf(o_climb, &bcl, "d", 8, 1, "climb"))
         goto done;
     Py_ssize_t e = LEN(bl, 4), nc = LEN(bc, 8), ntab = LEN(bta, 4), nside = LEN(bsc, 4);
     const int32_t *lower = bl.view.buf, *tab = bta.view.buf, *side = bsc.view.buf;
     const int64_t *tptr = btp.view.buf, *sptr = bsp.view.buf, *changed = bc.view.buf;
     const double *base = bb.view.buf;
-    double *w = bw.view.buf;
-    if (LEN(btp, 8) != e + 1 || LEN(bsp, 8) != e + 1 || LEN(bb, 8) != 2 * e ||
+    double *w = bw.view.buf, *climb = bcl.view.buf;
+    if (LEN(btp, 8) != e + 1 || LEN(bsp, 8) != e + 1 || LEN(bb, 8) != 2 * e || LEN(bcl, 8) != e ||
         LEN(bw, 8) != 2 * e || tptr[0] != 0 || tptr[e] != ntab || sptr[0] != 0 ||
         sptr[e] != nside || ntab % 2) {
         PyErr_SetString(PyExc_ValueError, "cch_update: inconsistent array lengths");
@@ -269,6 +272,7 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
         if (up == w[2 * c] && down == w[2 * c + 1]) continue;
         w[2 * c] = up;
         w[2 * c + 1] = down;
+        climb[c] = up;
         int32_t c32 = (int32_t)c;
         if (append(&moved, &c32, 1)) {
             oom = 1;
@@ -297,6 +301,7 @@ done:
     free(moved.a);
     free(queued);
     rel(&bl), rel(&btp), rel(&bta), rel(&bsp), rel(&bsc), rel(&bb), rel(&bw), rel(&bc);
+    rel(&bcl);
     return ret;
 }
 

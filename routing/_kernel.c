@@ -875,6 +875,8 @@ done:
 
 /* ------------------------------------------------------------------ trace */
 
+/* trace(pred, tail, v): the arc positions of the searched path that ends at v, first arc
+ * first, as the bytes of an int64 array. */
 static PyObject *k_trace(PyObject *self, PyObject *args) {
     PyObject *o_pred, *o_tail;
     long long v;
@@ -895,17 +897,11 @@ static PyObject *k_trace(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    out = PyList_New(len);
+    out = PyBytes_FromStringAndSize(NULL, len * (Py_ssize_t)sizeof(int64_t));
     if (!out) goto done;
+    int64_t *arcs = (int64_t *)PyBytes_AS_STRING(out);
     Py_ssize_t i = len;
-    for (int64_t x = v; pr[x] >= 0; x = tl[pr[x]]) {
-        PyObject *a = PyLong_FromLongLong(pr[x]);
-        if (!a) {
-            Py_CLEAR(out);
-            goto done;
-        }
-        PyList_SET_ITEM(out, --i, a);
-    }
+    for (int64_t x = v; pr[x] >= 0; x = tl[pr[x]]) arcs[--i] = pr[x];
 done:
     rel(&pred), rel(&tail);
     return out;
@@ -1207,7 +1203,8 @@ static PyMethodDef methods[] = {
      "[, prune, ws, clean]) -> settled; heur is None or (node_of, lf, lb, "
      "target_groups, exit_costs, L); ws is None or (hop, flag, heap) scratch arrays; clean is "
      "None or (touched, count): dist and pred are clean but at the touched states"},
-    {"trace", k_trace, METH_VARARGS, "trace(pred, tail, v) -> list of arc positions"},
+    {"trace", k_trace, METH_VARARGS,
+     "trace(pred, tail, v) -> arc positions of the path to v, as int64 bytes"},
     {"walk", k_walk, METH_VARARGS,
      "walk(pred, next_of, v) -> positions in walk order, as int64 bytes"},
     {"boa", k_boa, METH_VARARGS,
@@ -1222,7 +1219,7 @@ static PyMethodDef methods[] = {
     {"cch_customise", cch_customise, METH_VARARGS,
      "cch_customise(triangles, w): relax both weights of every edge over lower triangles"},
     {"cch_update", cch_update, METH_VARARGS,
-     "cch_update(lower, top_ptr, top_ab, side_ptr, side_top, base, w, changed): "
+     "cch_update(lower, top_ptr, top_ab, side_ptr, side_top, base, w, changed, climb): "
      "recustomise after the input weights of the changed edges moved"},
     {"cch_query", cch_query, METH_VARARGS,
      "cch_query(up_ptr, up_head, parent, w, to, src, sc, dist): PHAST from (to) the sources"},

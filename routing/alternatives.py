@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -159,8 +160,13 @@ def alternatives(
     # the penalised copies of one call are lent by the graph and taken back for the next
     # call (see routing._scratch)
     lender = graph.__dict__.setdefault("_alternatives_scratch", Lender())
-    with lender.lend(lambda: _PenalisedSearch.scratch(graph)) as scratch:
-        search = _PenalisedSearch(graph, src, sc, tgt, tc, scratch)
+    with (
+        lender.lend(lambda: _PenalisedSearch.scratch(graph)) as scratch,
+        # A* potential of every round: the exact distance to a target on the graph of
+        # groups of the current (penalised) weights, i.e. of the metric the rounds update
+        graph.group_potential(scratch.metric, tgt, tc) as potential,
+    ):
+        search = _PenalisedSearch(graph, src, sc, tgt, tc, scratch, potential)
         accepted: list[_Candidate] = []
         seen: list[_Candidate] = []
         if len(scratch.seg_mark) < len(seg_ptr) - 1:
@@ -352,8 +358,10 @@ class _PenalisedSearch:
         tgt: np.ndarray,
         tc: np.ndarray,
         scratch: _Scratch,
+        potential: tuple[Any, ...],
     ) -> None:
         self.graph = graph
+        self.potential = potential
         self.src, self.sc = src, sc
         self.tgt, self.tc = tgt, tc
         _, self.order, self.pair_lo, _, _, _, self.pair_of, self.pair_hi = graph._group_structure
@@ -417,15 +425,13 @@ class _PenalisedSearch:
     ) -> _Candidate | None:
         """Cheapest path under the current weights, or None when no target is reached."""
         g = self.graph
-        # A* potential: the exact distance to a target on the graph of groups of the
-        # current (penalised) weights
-        with g._output() as out, g.group_potential(self.metric, tgt, tc) as potential:
+        with g._output() as out:
             dist, pred = g.search(
                 self.src,
                 self.sc,
                 [(tgt, tc)],
                 limit=limit,
-                heuristic=potential,
+                heuristic=self.potential,
                 weights=self.w,
                 out=out,
             )
@@ -441,7 +447,7 @@ class _PenalisedSearch:
                 return None
             j = int(np.argmin(total))
             nodes, arcs = g.trace(pred, int(tgt[j]))
-        positions = np.asarray(arcs, dtype=np.int64)
+        positions = arcs
         first = nodes[0]
         source_cost = float(self.sc[self.src == first].min())
         target_cost = float(tc[j])

@@ -917,12 +917,10 @@ class CostedGraph:
             out[i] = (self._edge[path], self._fwd[path], nodes, float(cost[i]))
         return out
 
-    def trace(self, pred: np.ndarray, node: int) -> tuple[list[int], list[int]]:
+    def trace(self, pred: np.ndarray, node: int) -> tuple[list[int], np.ndarray]:
         """``(nodes, arc positions)`` of the searched path that ends at ``node``."""
         at = int(self._pos[node])
-        arcs = _kernel.trace(pred, self._tail, at) if at >= 0 else []
-        if not arcs:
-            return [int(node)], []
+        arcs = np.frombuffer(_kernel.trace(pred, self._tail, at) if at >= 0 else b"", np.int64)
         nodes = self._src[arcs].tolist()
         nodes.append(int(node))
         return nodes, arcs

@@ -172,7 +172,7 @@ def test_kernel_refuses_malformed_arrays() -> None:
     with pytest.raises(ValueError, match="malformed"):
         _kernel.cch_update(
             lower, bad_ptr, top_ab, side_ptr, side_top, metric._base, metric.weights.copy(),
-            np.arange(h.n_edges, dtype=np.int64),
+            np.arange(h.n_edges, dtype=np.int64), metric._climb.copy(),
         )  # fmt: skip
 
 
@@ -311,7 +311,7 @@ def test_an_update_on_a_broken_index_leaves_the_weights_alone() -> None:
     with pytest.raises(ValueError, match="malformed"):
         _kernel.cch_update(
             lower, top_ptr, broken, side_ptr, side_top, metric._base, weights,
-            np.arange(h.n_edges, dtype=np.int64),
+            np.arange(h.n_edges, dtype=np.int64), metric._climb.copy(),
         )  # fmt: skip
     assert np.array_equal(weights, metric.weights)
 
