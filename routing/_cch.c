@@ -196,36 +196,51 @@ done:
 }
 
 PyObject *cch_update(PyObject *self, PyObject *args) {
-    PyObject *o_lower, *o_tptr, *o_tab, *o_sptr, *o_sc, *o_base, *o_w, *o_changed, *o_climb;
-    /* climb: the metric's climbing weights alone (E doubles, w[0::2]), kept equal to them */
-    if (!PyArg_ParseTuple(args, "OOOOOOOOO", &o_lower, &o_tptr, &o_tab, &o_sptr, &o_sc, &o_base,
-                          &o_w, &o_changed, &o_climb))
+    PyObject *o_lower, *o_tptr, *o_tab, *o_sptr, *o_sc, *o_sof, *o_sarc, *o_sst, *o_sen, *o_slots,
+        *o_base, *o_w, *o_climb, *o_aw, *o_arcs, *o_new;
+    /* the triangle index (lower .. side_top), the arcs' slots (slot_of: each arc's slot or -1;
+     * slot_arc[slot_start[s]:slot_end[s]]: the arcs of slot s; slots[s]: its position in base,
+     * 2 * edge + descending), the metric (base, w, climb = w[0::2], arc_w: each arc's weight)
+     * and the arcs given new weights */
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOOO", &o_lower, &o_tptr, &o_tab, &o_sptr, &o_sc,
+                          &o_sof, &o_sarc, &o_sst, &o_sen, &o_slots, &o_base, &o_w, &o_climb,
+                          &o_aw, &o_arcs, &o_new))
         return NULL;
-    Buf bl = {0}, btp = {0}, bta = {0}, bsp = {0}, bsc = {0}, bb = {0}, bw = {0}, bc = {0},
-        bcl = {0};
+    Buf bl = {0}, btp = {0}, bta = {0}, bsp = {0}, bsc = {0}, bsof = {0}, bsarc = {0}, bsst = {0},
+        bsen = {0}, bslots = {0}, bb = {0}, bw = {0}, bcl = {0}, baw = {0}, barcs = {0},
+        bnew = {0};
     PyObject *ret = NULL;
     uint64_t *queued = NULL; /* bitset of the edges due for recomputing */
     IList moved = {0};        /* the edges whose weights changed, returned */
     if (get_buf(o_lower, &bl, "i", 4, 0, "lower") || get_buf(o_tptr, &btp, "i", 8, 0, "top_ptr") ||
         get_buf(o_tab, &bta, "i", 4, 0, "top_ab") || get_buf(o_sptr, &bsp, "i", 8, 0, "side_ptr") ||
-        get_buf(o_sc, &bsc, "i", 4, 0, "side_top") || get_buf(o_base, &bb, "d", 8, 0, "base") ||
-        get_buf(o_w, &bw, "d", 8, 1, "w") || get_buf(o_changed, &bc, "i", 8, 0, "changed") ||
-        get_buf(o_climb, &bcl, "d", 8, 1, "climb"))
+        get_buf(o_sc, &bsc, "i", 4, 0, "side_top") ||
+        get_buf(o_sof, &bsof, "i", 8, 0, "slot_of") || get_buf(o_sarc, &bsarc, "i", 8, 0, "slot_arc") ||
+        get_buf(o_sst, &bsst, "i", 8, 0, "slot_start") || get_buf(o_sen, &bsen, "i", 8, 0, "slot_end") ||
+        get_buf(o_slots, &bslots, "i", 8, 0, "slots") || get_buf(o_base, &bb, "d", 8, 1, "base") ||
+        get_buf(o_w, &bw, "d", 8, 1, "w") || get_buf(o_climb, &bcl, "d", 8, 1, "climb") ||
+        get_buf(o_aw, &baw, "d", 8, 1, "arc_w") || get_buf(o_arcs, &barcs, "i", 8, 0, "arcs") ||
+        get_buf(o_new, &bnew, "d", 8, 0, "weights"))
         goto done;
-    Py_ssize_t e = LEN(bl, 4), nc = LEN(bc, 8), ntab = LEN(bta, 4), nside = LEN(bsc, 4);
+    Py_ssize_t e = LEN(bl, 4), ntab = LEN(bta, 4), nside = LEN(bsc, 4);
+    Py_ssize_t n_arcs = LEN(baw, 8), n_slots = LEN(bslots, 8), n_sarc = LEN(bsarc, 8);
+    Py_ssize_t nc = LEN(barcs, 8);
     const int32_t *lower = bl.view.buf, *tab = bta.view.buf, *side = bsc.view.buf;
-    const int64_t *tptr = btp.view.buf, *sptr = bsp.view.buf, *changed = bc.view.buf;
-    const double *base = bb.view.buf;
-    double *w = bw.view.buf, *climb = bcl.view.buf;
+    const int64_t *tptr = btp.view.buf, *sptr = bsp.view.buf, *slot_of = bsof.view.buf;
+    const int64_t *slot_arc = bsarc.view.buf, *sst = bsst.view.buf, *sen = bsen.view.buf;
+    const int64_t *slots = bslots.view.buf, *arcs = barcs.view.buf;
+    const double *nw = bnew.view.buf;
+    double *base = bb.view.buf, *w = bw.view.buf, *climb = bcl.view.buf, *aw = baw.view.buf;
     if (LEN(btp, 8) != e + 1 || LEN(bsp, 8) != e + 1 || LEN(bb, 8) != 2 * e || LEN(bcl, 8) != e ||
         LEN(bw, 8) != 2 * e || tptr[0] != 0 || tptr[e] != ntab || sptr[0] != 0 ||
-        sptr[e] != nside || ntab % 2) {
+        sptr[e] != nside || ntab % 2 || LEN(bsof, 8) != n_arcs || LEN(bsst, 8) != n_slots ||
+        LEN(bsen, 8) != n_slots || LEN(bnew, 8) != nc) {
         PyErr_SetString(PyExc_ValueError, "cch_update: inconsistent array lengths");
         goto done;
     }
     for (Py_ssize_t i = 0; i < nc; i++)
-        if (changed[i] < 0 || changed[i] >= e) {
-            PyErr_SetString(PyExc_ValueError, "cch_update: changed edge out of range");
+        if (arcs[i] < 0 || arcs[i] >= n_arcs || !(nw[i] >= 0)) {
+            PyErr_SetString(PyExc_ValueError, "cch_update: arc out of range or bad weight");
             goto done;
         }
     Py_ssize_t nwords = (e + 63) / 64;
@@ -233,15 +248,35 @@ PyObject *cch_update(PyObject *self, PyObject *args) {
     if (!queued) goto nomem;
     int bad = 0, oom = 0;
     Py_BEGIN_ALLOW_THREADS;
-    /* Edges are numbered by their lower end's rank, and an edge above c (one c is a lower
-     * side of) has a higher lower end, so a single forward sweep over a bitset of the edges
-     * due for recomputing visits each after everything below it. */
+    /* the new arc weights (an arc listed twice takes its last), then each touched slot's
+     * cheapest arc into base, and its edge queued */
     Py_ssize_t cur = e;
-    for (Py_ssize_t i = 0; i < nc; i++) {
-        int64_t c = changed[i];
+    for (Py_ssize_t i = 0; i < nc; i++) aw[arcs[i]] = nw[i];
+    for (Py_ssize_t i = 0; i < nc && !bad; i++) {
+        int64_t sl = slot_of[arcs[i]];
+        if (sl < 0) continue; /* a loop */
+        if (sl >= n_slots || sst[sl] < 0 || sst[sl] >= sen[sl] || sen[sl] > n_sarc ||
+            slots[sl] < 0 || slots[sl] >= 2 * e) {
+            bad = 1;
+            break;
+        }
+        double best = INFINITY;
+        for (int64_t j = sst[sl]; j < sen[sl]; j++) {
+            int64_t a = slot_arc[j];
+            if (a < 0 || a >= n_arcs) {
+                bad = 1;
+                break;
+            }
+            if (aw[a] < best) best = aw[a];
+        }
+        base[slots[sl]] = best;
+        int64_t c = slots[sl] >> 1;
         queued[c >> 6] |= 1ULL << (c & 63);
         if (c < cur) cur = c;
     }
+    /* Edges are numbered by their lower end's rank, and an edge above c (one c is a lower
+     * side of) has a higher lower end, so a single forward sweep over a bitset of the edges
+     * due for recomputing visits each after everything below it. */
     for (Py_ssize_t word = cur >> 6; word < nwords && !oom && !bad;) {
         uint64_t bits = queued[word];
         if (!bits) {
@@ -300,8 +335,8 @@ nomem:
 done:
     free(moved.a);
     free(queued);
-    rel(&bl), rel(&btp), rel(&bta), rel(&bsp), rel(&bsc), rel(&bb), rel(&bw), rel(&bc);
-    rel(&bcl);
+    rel(&bl), rel(&btp), rel(&bta), rel(&bsp), rel(&bsc), rel(&bsof), rel(&bsarc), rel(&bsst);
+    rel(&bsen), rel(&bslots), rel(&bb), rel(&bw), rel(&bcl), rel(&baw), rel(&barcs), rel(&bnew);
     return ret;
 }
 

@@ -11,6 +11,7 @@
  *   guided    One A* search per source set towards one target set; every path found makes
  *             its states absorbing targets with the exact rest of the way, so later
  *             searches stop where they meet it (the planner's matrices).
+ *   scale_arcs  Multiply some arc weights; the cheapest arc of each pair of groups they join.
  *   group_pairs  The arcs between groups of states ordered by (from, to) group.
  *   trace     The arc positions of the path that ends at a state, from a predecessor array.
  *   boa       The label loop of bi-objective A* (BOA*) for routing/pareto.py.
@@ -499,6 +500,94 @@ done:
     rel(&indptr), rel(&head), rel(&w), rel(&src), rel(&sc), rel(&tgt), rel(&tc), rel(&tset);
     heur_release(&H), rel(&dist), rel(&pred), rel(&best);
     rel(&whop), rel(&wflag), rel(&wheap), rel(&ctouch), rel(&ccount);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ scale arcs */
+
+/* scale_arcs(w, positions, factor, pair_of, starts, ends, order, mark) -> (pairs, minima)
+ *
+ * Multiplies w[positions] by factor (once per listing: the caller lists distinct arcs),
+ * then returns the distinct pairs of groups those arcs join (pair_of[p], -1 inside a group;
+ * first-seen order) and each pair's cheapest arc weight after the change (over its arcs
+ * order[starts[k]:ends[k]]), as the bytes of int64 and float64 arrays.  mark (uint8, one per
+ * pair) is scratch, zero on entry and again on return. */
+static PyObject *k_scale_arcs(PyObject *self, PyObject *args) {
+    PyObject *o_w, *o_pos, *o_pof, *o_st, *o_en, *o_ord, *o_mark;
+    double factor;
+    if (!PyArg_ParseTuple(args, "OOdOOOOO", &o_w, &o_pos, &factor, &o_pof, &o_st, &o_en, &o_ord,
+                          &o_mark))
+        return NULL;
+    Buf bw = {0}, bp = {0}, bpo = {0}, bs = {0}, be = {0}, bo = {0}, bm = {0};
+    PyObject *ret = NULL;
+    int64_t *pairs = NULL;
+    double *minima = NULL;
+    Py_ssize_t k = 0;
+    if (get_buf(o_w, &bw, "d", 8, 1, "w") || get_buf(o_pos, &bp, "i", 8, 0, "positions") ||
+        get_buf(o_pof, &bpo, "i", 4, 0, "pair_of") || get_buf(o_st, &bs, "i", 4, 0, "starts") ||
+        get_buf(o_en, &be, "i", 4, 0, "ends") || get_buf(o_ord, &bo, "i", 4, 0, "order") ||
+        get_buf(o_mark, &bm, "b", 1, 1, "mark"))
+        goto done;
+    Py_ssize_t m = LEN(bw, 8), np_ = LEN(bp, 8), n_pairs = LEN(bs, 4), n_ord = LEN(bo, 4);
+    double *w = bw.view.buf;
+    const int64_t *pos = bp.view.buf;
+    const int32_t *pof = bpo.view.buf, *st = bs.view.buf, *en = be.view.buf, *ord = bo.view.buf;
+    unsigned char *mark = bm.view.buf;
+    if (LEN(bpo, 4) != m || LEN(be, 4) != n_pairs || LEN(bm, 1) < n_pairs || !(factor >= 0)) {
+        PyErr_SetString(PyExc_ValueError, "scale_arcs: inconsistent arrays");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < np_; i++)
+        if (pos[i] < 0 || pos[i] >= m) {
+            PyErr_SetString(PyExc_ValueError, "scale_arcs: arc position out of range");
+            goto done;
+        }
+    pairs = malloc(((size_t)np_ + 1) * sizeof(int64_t));
+    minima = malloc(((size_t)np_ + 1) * sizeof(double));
+    if (!pairs || !minima) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    for (Py_ssize_t i = 0; i < np_; i++) w[pos[i]] *= factor;
+    for (Py_ssize_t i = 0; i < np_ && !bad; i++) {
+        int32_t p = pof[pos[i]];
+        if (p < 0) continue;
+        if (p >= n_pairs) {
+            bad = 1;
+            break;
+        }
+        if (mark[p]) continue;
+        mark[p] = 1;
+        int32_t a = st[p], b = en[p];
+        if (a < 0 || a >= b || b > n_ord) {
+            bad = 1;
+            break;
+        }
+        double best = INFINITY;
+        for (int32_t j = a; j < b; j++) {
+            int32_t arc = ord[j];
+            if (arc < 0 || arc >= m) {
+                bad = 1;
+                break;
+            }
+            if (w[arc] < best) best = w[arc];
+        }
+        pairs[k] = p;
+        minima[k++] = best;
+    }
+    for (Py_ssize_t i = 0; i < k; i++) mark[pairs[i]] = 0;
+    Py_END_ALLOW_THREADS;
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "scale_arcs: malformed pair structure");
+        goto done;
+    }
+    ret = Py_BuildValue("(NN)", bytes_of(pairs, k * (Py_ssize_t)sizeof(int64_t)),
+                        bytes_of(minima, k * (Py_ssize_t)sizeof(double)));
+done:
+    free(pairs), free(minima);
+    rel(&bw), rel(&bp), rel(&bpo), rel(&bs), rel(&be), rel(&bo), rel(&bm);
     return ret;
 }
 
@@ -1189,6 +1278,9 @@ done:
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
+    {"scale_arcs", k_scale_arcs, METH_VARARGS,
+     "scale_arcs(w, positions, factor, pair_of, starts, ends, order, mark) -> (pairs, minima): "
+     "multiply arc weights, and the cheapest arc of each pair of groups they join"},
     {"group_pairs", k_group_pairs, METH_VARARGS,
      "group_pairs(groups, src, dst, n_groups, order, starts, ga, gb, back, pair_of) -> "
      "(k, pairs): the "

@@ -34,6 +34,7 @@ import numpy as np
 
 from geodata.errors import InvalidInputError, NoRouteError
 from routing._arrays import distinct, indptr, ranges
+from routing._native import load
 from routing._scratch import Lender
 from routing.customisable import Metric
 from routing.graph import CostedGraph, Path
@@ -41,6 +42,7 @@ from routing.graph import CostedGraph, Path
 __all__ = ["MAX_ALTERNATIVES", "alternatives"]
 
 logger = logging.getLogger(__name__)
+_kernel = load()
 
 #: The largest ``k`` that :func:`alternatives` accepts.
 MAX_ALTERNATIVES = 20
@@ -339,6 +341,7 @@ class _Scratch:
     metric: Metric
     changed: tuple[list[np.ndarray], ...] | None
     seg_mark: np.ndarray  # all False, one per segment id (grown when the segments grow)
+    pair_mark: np.ndarray  # all zero, one per pair of groups (the kernel's scale_arcs)
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
@@ -384,11 +387,13 @@ class _PenalisedSearch:
     def scratch(graph: CostedGraph) -> _Scratch:
         """New arrays for a search on ``graph``: arc weights and group metric."""
         hierarchy, metric = graph._group_metric
+        n_pairs = len(graph._group_structure[2])
         return _Scratch(
             graph._w.copy(),
             hierarchy.copy(metric),
             ([], [], []),
             np.zeros(0, dtype=bool),
+            np.zeros(n_pairs, dtype=np.uint8),
         )
 
     def done(self) -> None:
@@ -400,20 +405,19 @@ class _PenalisedSearch:
         return float(self.w[positions].sum())
 
     def scale(self, positions: np.ndarray, factor: float) -> None:
-        """Multiply the weight of the arcs at ``positions`` by ``factor`` (and re-customise
-        the group arcs they belong to)."""
-        self.w[positions] *= factor
+        """Multiply the weight of the arcs at ``positions`` (distinct) by ``factor``, and
+        re-customise the group arcs they belong to (each the cheapest arc of its pair of
+        groups)."""
         self.changed[0].append(positions)
-        pairs = distinct(self.pair_of[positions])
-        pairs = pairs[pairs >= 0]
+        found = _kernel.scale_arcs(
+            self.w, positions, factor, self.pair_of, self.pair_lo, self.pair_hi, self.order,
+            self.scratch.pair_mark,
+        )  # fmt: skip
+        pairs, minima = np.frombuffer(found[0], np.int64), np.frombuffer(found[1], np.float64)
         if not len(pairs):
             return
-        at, first = ranges(self.pair_lo[pairs], self.pair_hi[pairs])
-        moved = self.hierarchy.update(
-            self.metric, pairs, np.minimum.reduceat(self.w[self.order[at]], first)
-        )
         self.changed[1].append(pairs)
-        self.changed[2].append(moved)
+        self.changed[2].append(self.hierarchy.update(self.metric, pairs, minima))
 
     def run(
         self,

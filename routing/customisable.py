@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from geodata.errors import InvalidInputError
-from routing._arrays import distinct, indices, indptr, ranges
+from routing._arrays import indices, indptr
 from routing._native import load
 from routing._scratch import Lender
 
@@ -148,7 +148,7 @@ class CustomisableHierarchy:
         self._n_arcs = len(tail)
         self._arc = np.flatnonzero(proper)[order]  # the arcs, by slot
         self._starts = np.flatnonzero(first)  # where each used slot's arcs start
-        self._ends = np.append(self._starts[1:], len(order))
+        self._ends = np.append(self._starts[1:], len(order))[: len(self._starts)]
         self._slots = slot[order][self._starts]  # the used slots
         self._parallel = len(self._starts) < len(order)
         self._slot_of = np.full(len(tail), -1, dtype=np.int64)  # arc -> used slot
@@ -235,28 +235,19 @@ class CustomisableHierarchy:
         Returns the supergraph edges whose customised weights changed (for
         :meth:`restore`)."""
         arcs = indices(arcs, self._n_arcs, "arc")
-        metric.arc_weights[arcs] = self._checked(weights, len(arcs), "listed arc")
-        slots = distinct(self._slot_of[arcs])
-        slots = slots[slots >= 0]  # loops have none
-        if not len(slots):
-            return np.empty(0, dtype=np.int32)
-        if self._parallel:  # the cheapest of each slot's arcs, recomputed
-            at, first = ranges(self._starts[slots], self._ends[slots])
-            value = np.minimum.reduceat(metric.arc_weights[self._arc[at]], first)
-        else:
-            value = metric.arc_weights[self._arc[slots]]
-        metric._base[self._slots[slots]] = value
-        lower, top_ptr, top_ab, side_ptr, side_top = self._triangle_index
+        weights = self._checked(weights, len(arcs), "listed arc")
+        # the new weights, each touched slot's cheapest arc and the recustomisation, in one
+        # compiled call
+        slot_index = (self._slot_of, self._arc, self._starts, self._ends, self._slots)
         moved = _kernel.cch_update(
-            lower,
-            top_ptr,
-            top_ab,
-            side_ptr,
-            side_top,
+            *self._triangle_index,
+            *slot_index,
             metric._base,
             metric.weights,
-            distinct(self._slots[slots] // 2),
             metric._climb,
+            metric.arc_weights,
+            arcs,
+            weights,
         )
         return np.frombuffer(moved, dtype=np.int32)
 

@@ -472,7 +472,8 @@ class CostedGraph:
                 (back, n_pairs),
             )
         )
-        ends = np.append(starts[1:], len(order)).astype(np.int32)  # where each pair's arcs end
+        # where each pair's arcs end (none without pairs)
+        ends = np.append(starts[1:], len(order))[: len(starts)].astype(np.int32)
         # the pairs' groups as int64: callers key pairs by ga * n_g + gb
         ga, gb = ga.astype(np.int64), gb.astype(np.int64)
         for a in (order, starts, ga, gb, back, pair_of, ends):

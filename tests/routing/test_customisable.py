@@ -169,10 +169,24 @@ def test_kernel_refuses_malformed_arrays() -> None:
     bad_ptr = top_ptr.copy()
     bad_ptr[1:] = 10**6
     bad_ptr[-1] = top_ptr[-1]
+    slot_index = (h._slot_of, h._arc, h._starts, h._ends, h._slots)
+    work = h.copy(metric)
+    every = np.arange(2, dtype=np.int64)  # every arc, at its weight
     with pytest.raises(ValueError, match="malformed"):
         _kernel.cch_update(
-            lower, bad_ptr, top_ab, side_ptr, side_top, metric._base, metric.weights.copy(),
-            np.arange(h.n_edges, dtype=np.int64), metric._climb.copy(),
+            lower, bad_ptr, top_ab, side_ptr, side_top, *slot_index, work._base, work.weights,
+            work._climb, work.arc_weights, every, np.ones(2),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="out of range"):
+        _kernel.cch_update(
+            *h._triangle_index, *slot_index, work._base, work.weights, work._climb,
+            work.arc_weights, np.array([5]), np.ones(1),
+        )  # fmt: skip
+    bad_slots = np.full_like(h._slots, 99)  # a slot outside the metric
+    with pytest.raises(ValueError, match="malformed"):
+        _kernel.cch_update(
+            *h._triangle_index, *slot_index[:4], bad_slots, work._base, work.weights,
+            work._climb, work.arc_weights, every, np.ones(2),
         )  # fmt: skip
 
 
@@ -308,10 +322,12 @@ def test_an_update_on_a_broken_index_leaves_the_weights_alone() -> None:
     assert len(top_ab)  # the graph has triangles to corrupt
     broken = np.full_like(top_ab, h.n_edges + 5)
     weights = metric.weights.copy()
+    slot_index = (h._slot_of, h._arc, h._starts, h._ends, h._slots)
     with pytest.raises(ValueError, match="malformed"):
         _kernel.cch_update(
-            lower, top_ptr, broken, side_ptr, side_top, metric._base, weights,
-            np.arange(h.n_edges, dtype=np.int64), metric._climb.copy(),
+            lower, top_ptr, broken, side_ptr, side_top, *slot_index, metric._base.copy(),
+            weights, metric._climb.copy(), metric.arc_weights.copy(),
+            np.arange(120, dtype=np.int64), metric.arc_weights.copy(),
         )  # fmt: skip
     assert np.array_equal(weights, metric.weights)
 

@@ -163,3 +163,34 @@ def test_a_potential_with_a_group_out_of_range_is_refused() -> None:
         run(np.array([0, 7, 2]))
     with pytest.raises(ValueError, match="inconsistent heuristic"):
         run(np.array([0, -1, 2]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 30), n_groups=st.integers(1, 10))
+def test_scale_arcs_equals_numpy(seed: int, n: int, n_groups: int) -> None:
+    """The alternatives' penalty step: the listed arcs' weights multiplied, and each pair of
+    groups they join with its cheapest arc after the change (parallel arcs included), as
+    numpy computes them; the mark array comes back clean."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 5 * n))
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    g = CostedGraph(n, u, v, rng.random(m) < 0.5, rng.uniform(0, 5, m),
+                    groups=rng.integers(0, n_groups, n))  # fmt: skip
+    _, order, starts, _, _, _, pair_of, ends = g._group_structure
+    arcs = len(g._w)
+    positions = rng.permutation(arcs)[: int(rng.integers(0, arcs + 1))].astype(np.int64)
+    w = g._w.copy()
+    mark = np.zeros(len(starts), dtype=np.uint8)
+    kernel = load()
+    found = kernel.scale_arcs(w, positions, 1.5, pair_of, starts, ends, order, mark)
+    pairs, minima = np.frombuffer(found[0], np.int64), np.frombuffer(found[1], np.float64)
+    want = g._w.copy()
+    want[positions] *= 1.5
+    assert np.array_equal(w, want)
+    touched = pair_of[positions]
+    assert sorted(pairs.tolist()) == sorted(set(touched[touched >= 0].tolist()))
+    for p, low in zip(pairs.tolist(), minima.tolist(), strict=True):
+        assert low == want[order[starts[p] : ends[p]]].min()
+    assert not mark.any()
+    with pytest.raises(ValueError, match="out of range"):
+        kernel.scale_arcs(w, np.array([arcs]), 1.5, pair_of, starts, ends, order, mark)
