@@ -11,8 +11,6 @@ counted.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from geodata.errors import DataError
@@ -23,7 +21,7 @@ if TYPE_CHECKING:
     from corridors.rules.schema import EmissionFactor, EmissionsFile
     from corridors.shipment import Shipment
 
-__all__ = ["cargo_tonnes", "factor_for", "factors_table", "with_emissions"]
+__all__ = ["cargo_tonnes", "factor_for", "factor_of", "factors_table", "leg_co2e"]
 
 #: Leg modes that carry no line-haul emissions of their own.
 NO_LINEHAUL = ("transfer",)
@@ -44,15 +42,22 @@ def cargo_tonnes(shipment: Shipment, rules: Rules) -> float:
 
 def factor_for(leg: Leg, rules: Rules) -> tuple[str, EmissionFactor | None]:
     """The factor key and factor of a leg (``None`` for legs without line-haul)."""
+    return factor_of(leg.mode, leg.country, leg.carrier, leg.gauge_mm, rules)
+
+
+def factor_of(
+    mode: str, country: str, carrier: str, gauge_mm: int, rules: Rules
+) -> tuple[str, EmissionFactor | None]:
+    """The factor key and factor of a leg of ``mode`` in ``country`` (a border leg by the
+    vehicle crossing: a train where it has a gauge and no truck ``carrier``)."""
     em = _file(rules)
-    mode = leg.mode
     if mode == "border":
-        mode = "rail" if leg.gauge_mm and not leg.carrier else "road"
+        mode = "rail" if gauge_mm and not carrier else "road"
     if mode in NO_LINEHAUL:
         return mode, None
     key: str
     if mode == "rail":
-        key = em.rail_traction.get(leg.country, "rail_diesel")
+        key = em.rail_traction.get(country, "rail_diesel")
     elif mode in ("road", "sea", "ferry"):
         key = mode
     else:
@@ -60,15 +65,15 @@ def factor_for(leg: Leg, rules: Rules) -> tuple[str, EmissionFactor | None]:
     return key, em.factors[key]
 
 
-def with_emissions(legs: Iterable[Leg], shipment: Shipment, rules: Rules) -> list[Leg]:
-    """Copies of the legs with ``co2e_kg`` and ``co2e_factor`` set."""
-    tonnes = cargo_tonnes(shipment, rules)
-    out = []
-    for leg in legs:
-        key, factor = factor_for(leg, rules)
-        kg = 0.0 if factor is None else leg.distance_km * tonnes * factor.value
-        out.append(dataclasses.replace(leg, co2e_kg=kg, co2e_factor=key if factor else ""))
-    return out
+def leg_co2e(
+    mode: str, country: str, carrier: str, gauge_mm: int, km: float, tonnes: float, rules: Rules
+) -> tuple[float, str]:
+    """``(co2e_kg, co2e_factor)`` of a leg (see :func:`factor_of`) of ``km`` carrying
+    ``tonnes`` (:func:`cargo_tonnes`): ``(0.0, "")`` without line-haul."""
+    key, factor = factor_of(mode, country, carrier, gauge_mm, rules)
+    if factor is None:
+        return 0.0, ""
+    return km * tonnes * factor.value, key
 
 
 def factors_table(rules: Rules) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ import numpy as np
 
 from corridors.bill import NO_LEG, Bill, arc_keys, itemise, run_starts, run_sums
 from corridors.costing import ARC_KINDS, TRAVEL_MODES, CostModel
-from corridors.emissions import with_emissions
+from corridors.emissions import cargo_tonnes, leg_co2e
 from corridors.gazetteer import Place, PlaceIndex
 from corridors.rules import Rules, load_rules, tir_available
 from corridors.rules.query import PostClosedError, open_throughout, opening_at
@@ -1242,7 +1243,7 @@ class Planner:
         bill = itemise(
             model, arcs, o, d, self._name_of, start_state=start, end_state=end, keys=keys
         )
-        legs = with_emissions(self._legs(model, arcs, keys), model.shipment, self.rules)
+        legs = self._legs(model, arcs, keys)
         rel: dict[str, Any] = {}
         caveats: tuple[str, ...] = ()
         if draws:
@@ -1349,7 +1350,7 @@ class Planner:
         keys: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[Leg]:
         """Group the route's arcs into legs: consecutive arcs of one mode, country, status and
-        truck or gauge (each border crossing on its own), with their geometry."""
+        truck or gauge (each border crossing on its own), with their geometry and emissions."""
         net, a = self.network, model.arcs
         arr, e, n_from, s_kind, s_tag, starts, ends = self._leg_groups(model, arcs, keys)
         if not len(arr):
@@ -1366,11 +1367,15 @@ class Planner:
         statuses = [STATUSES[x] for x in net.edge_status[e0s].tolist()]
         gauges = net.edge_gauge_mm[e0s].tolist()
         kinds, tags = s_kind[first].tolist(), s_tag[first].tolist()
+        tonnes = cargo_tonnes(model.shipment, self.rules)
         legs = []
         for k, (i0, i1) in enumerate(zip(starts, ends, strict=True)):
             mode = modes[k]
             border = mode == "border"
             e0 = e_list[i0]
+            carrier = model.layers[tags[k]] if kinds[k] == 0 else ""
+            gauge = int(gauges[k])
+            co2e, factor = leg_co2e(mode, countries[k], carrier, gauge, km[k], tonnes, self.rules)
             legs.append(
                 Leg(
                     mode=mode,
@@ -1387,8 +1392,10 @@ class Planner:
                     to_country=(
                         net.countries[net.node_country[int(n_to[i1 - 1])]] if border else ""
                     ),
-                    carrier=model.layers[tags[k]] if kinds[k] == 0 else "",
-                    gauge_mm=int(gauges[k]),
+                    carrier=carrier,
+                    gauge_mm=gauge,
+                    co2e_kg=co2e,
+                    co2e_factor=factor,
                 )
             )
         return legs
@@ -1415,8 +1422,13 @@ class Planner:
         keep = np.ones(total, dtype=bool)
         keep[part_start[joined]] = False
         per_leg = np.add.reduceat(size - joined, starts) if len(starts) else size[:0]
-        xy = net.geom_coords[pts[keep]].astype(np.float64) / COORD_SCALE
-        return np.split(xy, np.cumsum(per_leg)[:-1])
+        # a vertex's two coordinates as one item of their bytes: numpy gathers those several
+        # times faster than rows of two numbers (0.09 against 0.67 ms for 20,000 vertices)
+        coords = np.ascontiguousarray(net.geom_coords)
+        packed = coords.view(np.dtype((np.void, 2 * coords.itemsize))).reshape(-1)
+        xy = packed[pts[keep]].view(coords.dtype).reshape(-1, 2).astype(np.float64) / COORD_SCALE
+        bounds = np.concatenate([[0], np.cumsum(per_leg)]).tolist()
+        return [xy[i:j] for i, j in itertools.pairwise(bounds)]
 
     def _names_of(self, nodes: Sequence[int]) -> list[str]:
         """:meth:`_name_of` of several nodes."""
