@@ -14,6 +14,7 @@
  *   scale_arcs  Multiply some arc weights; the cheapest arc of each pair of groups they join.
  *   group_pairs  The arcs between groups of states ordered by (from, to) group.
  *   trace     The arc positions of the path that ends at a state, from a predecessor array.
+ *   copy_at   dst[at] = src[at] for scattered indices (restoring penalised copies).
  *   boa       The label loop of bi-objective A* (BOA*) for routing/pareto.py.
  *   ch_build, ch_query  Contraction hierarchies, in _ch.c.
  *   cch_build, cch_customise, cch_update, cch_query
@@ -996,6 +997,51 @@ done:
     return out;
 }
 
+/* copy_at(dst, src, at): dst[at[i]] = src[at[i]] for every i, items of any one size (e.g.
+ * float64, or a float64 pair viewed as complex128), at an int64 array of item indices,
+ * each checked; nothing is copied if one is out of range.  Faster than numpy's fancy
+ * indexing for the scattered restores of the alternatives. */
+static PyObject *k_copy_at(PyObject *self, PyObject *args) {
+    PyObject *o_dst, *o_src, *o_at;
+    if (!PyArg_ParseTuple(args, "OOO", &o_dst, &o_src, &o_at)) return NULL;
+    Py_buffer dst = {0}, src = {0};
+    Buf at = {0};
+    int hd = 0, hs = 0;
+    PyObject *ret = NULL;
+    if (PyObject_GetBuffer(o_dst, &dst, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE | PyBUF_FORMAT) < 0)
+        goto done;
+    hd = 1;
+    if (PyObject_GetBuffer(o_src, &src, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+    hs = 1;
+    if (get_buf(o_at, &at, "i", 8, 0, "at")) goto done;
+    Py_ssize_t size = dst.itemsize, n = size > 0 ? dst.len / size : 0, k = LEN(at, 8);
+    if (src.itemsize != size || src.len != dst.len || size <= 0 ||
+        strcmp(dst.format ? dst.format : "B", src.format ? src.format : "B")) {
+        PyErr_SetString(PyExc_ValueError, "copy_at: dst and src differ");
+        goto done;
+    }
+    const int64_t *ix = at.view.buf;
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (ix[i] < 0 || ix[i] >= n) {
+            PyErr_SetString(PyExc_ValueError, "copy_at: index out of range");
+            goto done;
+        }
+    char *d = dst.buf;
+    const char *s = src.buf;
+    Py_BEGIN_ALLOW_THREADS;
+    if (size == 8)
+        for (Py_ssize_t i = 0; i < k; i++) ((int64_t *)d)[ix[i]] = ((const int64_t *)s)[ix[i]];
+    else
+        for (Py_ssize_t i = 0; i < k; i++) memcpy(d + ix[i] * size, s + ix[i] * size, (size_t)size);
+    Py_END_ALLOW_THREADS;
+    ret = Py_NewRef(Py_None);
+done:
+    if (hd) PyBuffer_Release(&dst);
+    if (hs) PyBuffer_Release(&src);
+    rel(&at);
+    return ret;
+}
+
 /* walk(pred, next_of, v): positions pred[v], pred[next_of[pred[v]]], ... until -1, in walk
  * order (for a reverse search, whose predecessors point forward along the path), as the
  * bytes of an int64 array. */
@@ -1297,6 +1343,8 @@ static PyMethodDef methods[] = {
      "None or (touched, count): dist and pred are clean but at the touched states"},
     {"trace", k_trace, METH_VARARGS,
      "trace(pred, tail, v) -> arc positions of the path to v, as int64 bytes"},
+    {"copy_at", k_copy_at, METH_VARARGS,
+     "copy_at(dst, src, at): dst[at] = src[at] for items of one size, indices checked"},
     {"walk", k_walk, METH_VARARGS,
      "walk(pred, next_of, v) -> positions in walk order, as int64 bytes"},
     {"boa", k_boa, METH_VARARGS,

@@ -377,7 +377,7 @@ class _PenalisedSearch:
             scratch.seg_mark[:] = False
         else:  # undo only what the last call penalised
             positions, pairs, edges = (_joined(x) for x in scratch.changed)
-            self.w[positions] = graph._w[positions]
+            _kernel.copy_at(self.w, graph._w, positions)
             self.hierarchy.restore(self.metric, metric, pairs, edges)
         # what this call changes, handed to the next call when this one succeeds
         scratch.changed = None

@@ -256,15 +256,17 @@ class CustomisableHierarchy:
         changed only ``arcs`` (their indices) and ``edges`` (what the calls returned): a
         copy of those entries, instead of :meth:`copy` of every one."""
         arcs = indices(arcs, self._n_arcs, "arc")
-        metric.arc_weights[arcs] = source.arc_weights[arcs]
-        slots = self._slot_of[arcs]
-        slots = self._slots[slots[slots >= 0]]
-        metric._base[slots] = source._base[slots]
         edges = indices(edges, self.n_edges, "edge")
-        # both weights of an edge at once, as one 16-byte item (a bitwise copy; numpy
-        # gathers and scatters these several times faster than two float64 per edge)
-        metric.weights.view(np.complex128)[edges] = source.weights.view(np.complex128)[edges]
-        metric._climb[edges] = source._climb[edges]
+        slots = self._slot_of[arcs]
+        # scattered copies in the kernel (numpy's fancy indexing is several times slower);
+        # an edge's two weights as one 16-byte item
+        for dst, src, at in (
+            (metric.arc_weights, source.arc_weights, arcs),
+            (metric._base, source._base, self._slots[slots[slots >= 0]]),
+            (metric.weights.view(np.complex128), source.weights.view(np.complex128), edges),
+            (metric._climb, source._climb, edges),
+        ):
+            _kernel.copy_at(dst, src, at)
 
     def _checked(self, weights: np.ndarray, n: int, per: str = "arc") -> np.ndarray:
         w = np.array(weights, dtype=np.float64).reshape(-1)

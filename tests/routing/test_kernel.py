@@ -194,3 +194,22 @@ def test_scale_arcs_equals_numpy(seed: int, n: int, n_groups: int) -> None:
     assert not mark.any()
     with pytest.raises(ValueError, match="out of range"):
         kernel.scale_arcs(w, np.array([arcs]), 1.5, pair_of, starts, ends, order, mark)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.int32, np.uint8])
+def test_copy_at_equals_fancy_indexing(dtype) -> None:
+    kernel = load()
+    rng = np.random.default_rng(3)
+    src = rng.integers(0, 100, 50).astype(dtype)
+    dst = np.zeros(50, dtype=dtype)
+    at = rng.integers(0, 50, 80)  # repeats included
+    want = dst.copy()
+    want[at] = src[at]
+    kernel.copy_at(dst, src, at)
+    assert np.array_equal(dst, want)
+    before = dst.copy()
+    with pytest.raises(ValueError, match="out of range"):
+        kernel.copy_at(dst, src, np.array([0, 50]))
+    assert np.array_equal(dst, before)  # nothing copied
+    with pytest.raises(ValueError, match="differ"):
+        kernel.copy_at(dst, src[:10], np.array([0]))
