@@ -613,7 +613,11 @@ def _cch_case(res: Results, g: Any, ends: Any, calls: int) -> Callable[[], None]
     graph's graph of network nodes: the customisable hierarchy's full customisation, an
     update for one penalised route (its group arcs' weights × 1.5), and one PHAST sweep to
     the destination, against scipy's one-to-all Dijkstra on the same graph (the sweep's
-    distances are checked equal).  The hierarchy's one-off build is timed once, fresh."""
+    distances are checked equal).  Then the round's A* search of the state graph (the
+    unpenalised one, as the first round) with its potential computed on demand by the
+    kernel (`CostedGraph.group_potential`, what the rounds do) and with the potential read
+    off the full sweep's table instead (same distance).  The hierarchy's one-off build is
+    timed once, fresh."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
@@ -641,6 +645,10 @@ def _cch_case(res: Results, g: Any, ends: Any, calls: int) -> Callable[[], None]
     # scipy drops explicit zeros from a sparse matrix: the tiniest positive weight instead
     rev = csr_matrix((np.maximum(w, np.finfo(float).tiny), (gb, ga)), shape=(n_g, n_g))
     base = h.customise(w)
+    g_hier, g_metric = g._group_metric
+    src, src_w, dst, dst_w = (np.asarray(x) for x in (src, src_w, dst, dst_w))
+    ok = g._pos[dst] >= 0
+    at, exit_w = g._pos[dst][ok], dst_w[ok]  # the targets' compact states and exit costs
 
     def run() -> None:
         for _ in range(calls):
@@ -655,6 +663,17 @@ def _cch_case(res: Results, g: Any, ends: Any, calls: int) -> Callable[[], None]
             fin = np.isfinite(ref)
             if not (np.array_equal(fin, np.isfinite(got)) and np.allclose(got[fin], ref[fin])):
                 raise BenchError("customisable hierarchy: the sweep differs from scipy")
+            dist = []
+            with g.group_potential(g_metric, dst, dst_w) as lazy:
+                t, d = _timed(lambda p=lazy: g.search(src, src_w, [(dst, dst_w)], heuristic=p))
+                res.add("cch: search on demand", t)
+                dist.append((d[0][at] + exit_w).min())
+            table = g.bounds_potential(g_hier.distances_to(g_metric, g._groups[dst], dst_w))
+            t, d = _timed(lambda p=table: g.search(src, src_w, [(dst, dst_w)], heuristic=p))
+            res.add("cch: search from sweep", t)
+            dist.append((d[0][at] + exit_w).min())
+            if dist[0] != dist[1]:
+                raise BenchError("the two potentials' searches differ")
         res.facts["cch_update_pairs"] = len(pairs)
 
     return run
@@ -927,6 +946,8 @@ def _detail(res: Results) -> list[list[str]]:
     row("cch: update", "graph of nodes: update for one route's arcs × 1.5 (a penalised round)")
     row("cch: sweep", "graph of nodes: PHAST sweep, every node's distance to the destination")
     row("cch: scipy", "graph of nodes: scipy `csgraph.dijkstra` from the destination, one-to-all")
+    row("cch: search on demand", "a round's A* search, potential computed where it goes")
+    row("cch: search from sweep", "↳ the same search reading the sweep's table instead")
     row("costed:corridors", "costed, one query: **corridors `routing.best_path`**")
     row("costed:ch_path", "costed, one query: scgraph CH (dict sources/targets)")
     row("costed:nx_len", "costed, one query: networkx `shortest_path_length`")
@@ -1030,6 +1051,13 @@ def _ratios(res: Results) -> list[str]:
             f"{_x(res.med('cch: sweep'), res.med('cch: scipy'))} scipy's one-to-all (same "
             f"distances); an update for {res.facts.get('cch_update_pairs', 0):,} penalised arcs "
             f"{_x(res.med('cch: update'), res.med('cch: customise'))} a full customisation."
+        )
+    if res.has("cch: search on demand") and res.has("cch: search from sweep"):
+        lazy, table = res.med("cch: search on demand"), res.med("cch: search from sweep")
+        out.append(
+            f"- a round's search with the potential computed on demand takes {_fmt(lazy)}, "
+            f"{_fmt(lazy - table)} more than reading a finished table: a fraction of the "
+            f"{_fmt(res.med('cch: sweep'))} sweep that the table needs."
         )
     if res.has("cold") and res.has("route"):
         out.append(f"- the cold route takes {_x(res.med('cold'), res.med('route'))} a warm one.")

@@ -284,6 +284,21 @@ def test_cached_trees_are_read_only() -> None:
     assert g.tree_to(np.array([3]), np.zeros(1))[0] is dist  # the same, cached
 
 
+def _grouped_case(rng: np.random.Generator, n: int, n_groups: int, zero: bool) -> tuple:
+    """A random graph with groups of several nodes (parallel arcs, zero weights if
+    ``zero``), its arrays, and a few targets with exit costs."""
+    m = int(rng.integers(1, 4 * n))
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    w = rng.uniform(0, 5, m)
+    if zero:
+        w[rng.random(m) < 0.3] = 0.0
+    groups = rng.integers(0, n_groups, n)
+    g = CostedGraph(n, u, v, rng.random(m) < 0.5, w, groups=groups)
+    tgt = np.unique(rng.integers(0, n, int(rng.integers(1, 4))))
+    tc = rng.uniform(0, 3, len(tgt)).round(1)
+    return g, u, v, w, groups, tgt, tc
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
@@ -298,15 +313,7 @@ def test_guided_paths_equal_the_tree_and_cost_what_they_say(
     backward tree of edges_to, with groups of several nodes, entry and exit costs, zero
     weights, parallel arcs and sources that are targets."""
     rng = np.random.default_rng(seed)
-    m = int(rng.integers(1, 4 * n))
-    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
-    w = rng.uniform(0, 5, m)
-    if zero:
-        w[rng.random(m) < 0.3] = 0.0
-    groups = rng.integers(0, n_groups, n)
-    g = CostedGraph(n, u, v, rng.random(m) < 0.5, w, groups=groups)
-    tgt = np.unique(rng.integers(0, n, int(rng.integers(1, 4))))
-    tc = rng.uniform(0, 3, len(tgt)).round(1)
+    g, u, v, w, _, tgt, tc = _grouped_case(rng, n, n_groups, zero)
     sets = [
         (s := np.unique(rng.integers(0, n, int(rng.integers(1, 4)))), rng.uniform(0, 3, len(s)))
         for _ in range(5)
@@ -444,15 +451,7 @@ def test_group_potential_is_the_sweep_computed_where_the_search_goes(
     every group distance the kernel computed equals the full downward sweep's to the last
     bit; dirty flags left in the lent scratch do not matter (they are cleared)."""
     rng = np.random.default_rng(seed)
-    m = int(rng.integers(1, 4 * n))
-    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
-    w = rng.uniform(0, 5, m)
-    if zero:
-        w[rng.random(m) < 0.3] = 0.0
-    groups = rng.integers(0, n_groups, n)
-    g = CostedGraph(n, u, v, rng.random(m) < 0.5, w, groups=groups)
-    tgt = np.unique(rng.integers(0, n, int(rng.integers(1, 4))))
-    tc = rng.uniform(0, 3, len(tgt)).round(1)
+    g, _, _, _, groups, tgt, tc = _grouped_case(rng, n, n_groups, zero)
     src = np.unique(rng.integers(0, n, int(rng.integers(1, 4))))
     sc = rng.uniform(0, 3, len(src))
     hierarchy, metric = g._group_metric
