@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 from geodata.errors import DataError
 
 if TYPE_CHECKING:
-    from corridors.planner import Leg
     from corridors.rules import Rules
     from corridors.rules.schema import EmissionFactor, EmissionsFile
     from corridors.shipment import Shipment
 
-__all__ = ["cargo_tonnes", "factor_for", "factor_of", "factors_table", "leg_co2e"]
+__all__ = ["cargo_tonnes", "factor_of", "factors_table", "leg_co2e"]
 
 #: Leg modes that carry no line-haul emissions of their own.
 NO_LINEHAUL = ("transfer",)
@@ -38,11 +37,6 @@ def cargo_tonnes(shipment: Shipment, rules: Rules) -> float:
     if shipment.cargo == "bulk":
         return float(shipment.tonnes or 0.0)
     return float(_file(rules).cargo_tonnes[shipment.cargo].value)  # type: ignore[index]
-
-
-def factor_for(leg: Leg, rules: Rules) -> tuple[str, EmissionFactor | None]:
-    """The factor key and factor of a leg (``None`` for legs without line-haul)."""
-    return factor_of(leg.mode, leg.country, leg.carrier, leg.gauge_mm, rules)
 
 
 def factor_of(

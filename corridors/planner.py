@@ -53,9 +53,12 @@ _MATRIX_THREADS = 2
 _TREE_ORIGINS = 600
 #: Destinations per origin from which a matrix runs one A* search per origin towards all the
 #: destinations (:meth:`routing.CostedGraph.paths_to_sets`, about a one-to-all search, 60–65
-#: ms as the trees above) instead of the destinations one by one (a sweep of the hierarchy of
-#: nodes, 1.2–1.7 ms, and a guided search per origin): 65 / 1.7 ≈ 40, an estimate from those
-#: benchmark rows, not measured on such matrices.
+#: ms as the trees above) instead of the destinations one by one (each destination's potential
+#: from the hierarchy of nodes, and a guided search per origin): 65 / 1.7 ≈ 40 with the
+#: potential's cost taken as a full sweep of the hierarchy (1.2–1.7 ms); computed on demand it
+#: costs ~0.6 ms for one search (the benchmark's "graph of nodes" rows), which would put the
+#: break-even nearer 65 / 0.75 ≈ 85.  An estimate from those rows at its low end, not
+#: measured on such matrices.
 _DESTINATIONS_PER_ORIGIN = 40
 #: A leg endpoint takes the name of a place whose node is within this distance, km.
 _NAME_RADIUS_KM = 15.0

@@ -107,7 +107,7 @@ PyObject *cch_build(PyObject *self, PyObject *args) {
     if (!head || !tri) goto nomem;
     ptr[0] = 0;
     for (Py_ssize_t x = 0; x < n; x++) {
-        memcpy(head + ptr[x], up[x].a, (size_t)up[x].n * sizeof(int32_t));
+        if (up[x].n) memcpy(head + ptr[x], up[x].a, (size_t)up[x].n * sizeof(int32_t));
         ptr[x + 1] = ptr[x] + up[x].n;
     }
     /* lower triangles, lowest node first: x < y < z with edges xy, xz and yz */

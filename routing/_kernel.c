@@ -508,11 +508,12 @@ done:
 
 /* scale_arcs(w, positions, factor, pair_of, starts, ends, order, mark) -> (pairs, minima)
  *
- * Multiplies w[positions] by factor (once per listing: the caller lists distinct arcs),
- * then returns the distinct pairs of groups those arcs join (pair_of[p], -1 inside a group;
+ * Multiplies w[positions] by a finite factor >= 0 (once per listing: the caller lists
+ * distinct arcs), then returns the distinct pairs of groups those arcs join (pair_of[p], -1 inside a group;
  * first-seen order) and each pair's cheapest arc weight after the change (over its arcs
  * order[starts[k]:ends[k]]), as the bytes of int64 and float64 arrays.  mark (uint8, one per
- * pair) is scratch, zero on entry and again on return. */
+ * pair) is scratch, zero on entry and again on return.  Nothing is written when the pair
+ * structure is malformed (an error). */
 static PyObject *k_scale_arcs(PyObject *self, PyObject *args) {
     PyObject *o_w, *o_pos, *o_pof, *o_st, *o_en, *o_ord, *o_mark;
     double factor;
@@ -534,7 +535,8 @@ static PyObject *k_scale_arcs(PyObject *self, PyObject *args) {
     const int64_t *pos = bp.view.buf;
     const int32_t *pof = bpo.view.buf, *st = bs.view.buf, *en = be.view.buf, *ord = bo.view.buf;
     unsigned char *mark = bm.view.buf;
-    if (LEN(bpo, 4) != m || LEN(be, 4) != n_pairs || LEN(bm, 1) < n_pairs || !(factor >= 0)) {
+    if (LEN(bpo, 4) != m || LEN(be, 4) != n_pairs || LEN(bm, 1) < n_pairs || !(factor >= 0) ||
+        !isfinite(factor)) {
         PyErr_SetString(PyExc_ValueError, "scale_arcs: inconsistent arrays");
         goto done;
     }
@@ -551,7 +553,7 @@ static PyObject *k_scale_arcs(PyObject *self, PyObject *args) {
     }
     int bad = 0;
     Py_BEGIN_ALLOW_THREADS;
-    for (Py_ssize_t i = 0; i < np_; i++) w[pos[i]] *= factor;
+    /* the distinct pairs, their structure checked before anything is written */
     for (Py_ssize_t i = 0; i < np_ && !bad; i++) {
         int32_t p = pof[pos[i]];
         if (p < 0) continue;
@@ -561,22 +563,26 @@ static PyObject *k_scale_arcs(PyObject *self, PyObject *args) {
         }
         if (mark[p]) continue;
         mark[p] = 1;
+        pairs[k++] = p;
         int32_t a = st[p], b = en[p];
         if (a < 0 || a >= b || b > n_ord) {
             bad = 1;
             break;
         }
-        double best = INFINITY;
-        for (int32_t j = a; j < b; j++) {
-            int32_t arc = ord[j];
-            if (arc < 0 || arc >= m) {
+        for (int32_t j = a; j < b; j++)
+            if (ord[j] < 0 || ord[j] >= m) {
                 bad = 1;
                 break;
             }
-            if (w[arc] < best) best = w[arc];
+    }
+    if (!bad) {
+        for (Py_ssize_t i = 0; i < np_; i++) w[pos[i]] *= factor;
+        for (Py_ssize_t i = 0; i < k; i++) {
+            double best = INFINITY;
+            for (int32_t j = st[pairs[i]]; j < en[pairs[i]]; j++)
+                if (w[ord[j]] < best) best = w[ord[j]];
+            minima[i] = best;
         }
-        pairs[k] = p;
-        minima[k++] = best;
     }
     for (Py_ssize_t i = 0; i < k; i++) mark[pairs[i]] = 0;
     Py_END_ALLOW_THREADS;
@@ -982,7 +988,7 @@ static PyObject *k_trace(PyObject *self, PyObject *args) {
         goto done;
     }
     for (int64_t x = v; pr[x] >= 0; x = tl[pr[x]]) {
-        if (pr[x] >= m || ++len > n) {
+        if (pr[x] >= m || tl[pr[x]] < 0 || tl[pr[x]] >= n || ++len > n) {
             PyErr_SetString(PyExc_ValueError, "trace: broken predecessor array");
             goto done;
         }
@@ -1338,8 +1344,9 @@ static PyMethodDef methods[] = {
      "targets, each stopping where it meets a path found before"},
     {"dijkstra", k_dijkstra, METH_VARARGS,
      "dijkstra(indptr, head, w, src, sc, tgt, tc, tset, n_sets, limit, heur, dist, pred, best"
-     "[, prune, ws, clean]) -> settled; heur is None or (node_of, lf, lb, "
-     "target_groups, exit_costs, L); ws is None or (hop, flag, heap) scratch arrays; clean is "
+     "[, prune, ws, clean]) -> settled; heur is None, (node_of, lf, lb, "
+     "target_groups, exit_costs, L) or the hierarchy form ('cch', node_of, up_ptr, up_head, "
+     "parent, w, climb, target_ranks, exit_costs, dist, flag, stack); ws is None or (hop, flag, heap) scratch arrays; clean is "
      "None or (touched, count): dist and pred are clean but at the touched states"},
     {"trace", k_trace, METH_VARARGS,
      "trace(pred, tail, v) -> arc positions of the path to v, as int64 bytes"},
@@ -1359,8 +1366,9 @@ static PyMethodDef methods[] = {
     {"cch_customise", cch_customise, METH_VARARGS,
      "cch_customise(triangles, w): relax both weights of every edge over lower triangles"},
     {"cch_update", cch_update, METH_VARARGS,
-     "cch_update(lower, top_ptr, top_ab, side_ptr, side_top, base, w, changed, climb): "
-     "recustomise after the input weights of the changed edges moved"},
+     "cch_update(lower, top_ptr, top_ab, side_ptr, side_top, slot_of, slot_arc, slot_start, "
+     "slot_end, slots, base, w, climb, arc_w, arcs, weights) -> moved edges: new arc "
+     "weights, their slots' minima and the recustomisation"},
     {"cch_query", cch_query, METH_VARARGS,
      "cch_query(up_ptr, up_head, parent, w, to, src, sc, dist): PHAST from (to) the sources"},
     {NULL, NULL, 0, NULL},

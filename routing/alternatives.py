@@ -375,6 +375,7 @@ class _PenalisedSearch:
             np.copyto(self.w, graph._w)
             self.hierarchy.copy(metric, into=self.metric)
             scratch.seg_mark[:] = False
+            scratch.pair_mark[:] = 0
         else:  # undo only what the last call penalised
             positions, pairs, edges = (_joined(x) for x in scratch.changed)
             _kernel.copy_at(self.w, graph._w, positions)

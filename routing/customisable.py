@@ -13,11 +13,13 @@ relaxed over its lower triangles, lowest first.  Query: PHAST (Delling, Goldberg
 Werneck, 2011), an upward sweep over the elimination-tree ancestors of the sources and one
 downward sweep over all nodes, gives the exact distance of every node.
 
-:func:`routing.alternatives` uses one on the graph of groups of a state graph: each round
-re-weights the penalised arcs and gets the exact penalised distance of every group to the
-targets, its A* potential, without a search over the graph of groups.
-:meth:`routing.CostedGraph.guided_edges_to` (a planner's matrices) sweeps it once per
-destination for the same potential.  :func:`shared_hierarchy` keeps the few built (one
+A search can also ask the compiled kernel for the distances of only the nodes it reaches
+(:meth:`CustomisableHierarchy.potential`: the same sweep made lazy, each node computed after
+its elimination-tree ancestors).  :func:`routing.alternatives` uses that on the graph of
+groups of a state graph: each round re-weights the penalised arcs and its A* search reads the
+exact penalised distance of the groups it reaches to the targets, without a search over the
+graph of groups; :meth:`routing.CostedGraph.guided_edges_to` (a planner's matrices) does the
+same with the unpenalised metric.  :func:`shared_hierarchy` keeps the few built (one
 topology's hierarchy serves every graph whose graph of groups fits its supergraph).
 """
 
@@ -233,7 +235,8 @@ class CustomisableHierarchy:
         ``metric`` (changed in place).  Only the edges whose customised weight can change
         are recomputed: the result equals :meth:`customise` of all the new weights.
         Returns the supergraph edges whose customised weights changed (for
-        :meth:`restore`)."""
+        :meth:`restore`).  If the kernel finds the hierarchy's index malformed (a
+        ``ValueError``), ``metric`` may be partly written and must be copied anew."""
         arcs = indices(arcs, self._n_arcs, "arc")
         weights = self._checked(weights, len(arcs), "listed arc")
         # the new weights, each touched slot's cheapest arc and the recustomisation, in one
@@ -334,7 +337,7 @@ class CustomisableHierarchy:
         """The compiled search's A* potential of the exact distance to the nearest of
         ``targets`` (its cost ``target_costs`` added) under ``metric``, for a ``with`` block.
 
-        The kernel (``routing._kernel``, its "hierarchy" potential) computes a node's
+        The kernel (``routing._kernel``, its hierarchy form, tagged ``"cch"``) computes a node's
         distance the first time a search reaches it, from those of its elimination-tree
         ancestors (lazy PHAST): a search that stays near its path computes a few per cent of
         the distances that :meth:`distances_to` sweeps.  ``rank_of`` gives, per state of

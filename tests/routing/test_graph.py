@@ -284,6 +284,15 @@ def test_cached_trees_are_read_only() -> None:
     assert g.tree_to(np.array([3]), np.zeros(1))[0] is dist  # the same, cached
 
 
+#: The parameters of :func:`_grouped_case`, for hypothesis.
+_GROUPED = {
+    "seed": st.integers(0, 10_000),
+    "n": st.integers(2, 30),
+    "n_groups": st.integers(1, 30),
+    "zero": st.booleans(),
+}
+
+
 def _grouped_case(rng: np.random.Generator, n: int, n_groups: int, zero: bool) -> tuple:
     """A random graph with groups of several nodes (parallel arcs, zero weights if
     ``zero``), its arrays, and a few targets with exit costs."""
@@ -300,12 +309,7 @@ def _grouped_case(rng: np.random.Generator, n: int, n_groups: int, zero: bool) -
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    seed=st.integers(0, 10_000),
-    n=st.integers(2, 30),
-    n_groups=st.integers(1, 30),
-    zero=st.booleans(),
-)
+@given(**_GROUPED)
 def test_guided_paths_equal_the_tree_and_cost_what_they_say(
     seed: int, n: int, n_groups: int, zero: bool
 ) -> None:
@@ -438,12 +442,7 @@ def test_guided_searches_leave_the_lent_arrays_clean() -> None:
 
 
 @settings(max_examples=80, deadline=None)
-@given(
-    seed=st.integers(0, 10_000),
-    n=st.integers(2, 30),
-    n_groups=st.integers(1, 30),
-    zero=st.booleans(),
-)
+@given(**_GROUPED)
 def test_group_potential_is_the_sweep_computed_where_the_search_goes(
     seed: int, n: int, n_groups: int, zero: bool
 ) -> None:

@@ -194,6 +194,14 @@ def test_scale_arcs_equals_numpy(seed: int, n: int, n_groups: int) -> None:
     assert not mark.any()
     with pytest.raises(ValueError, match="out of range"):
         kernel.scale_arcs(w, np.array([arcs]), 1.5, pair_of, starts, ends, order, mark)
+    with pytest.raises(ValueError, match="inconsistent"):
+        kernel.scale_arcs(w, positions, np.inf, pair_of, starts, ends, order, mark)
+    if len(starts):  # a malformed pair structure: refused with nothing written, mark clean
+        before = w.copy()
+        broken = np.full_like(order, arcs)  # arcs out of range
+        with pytest.raises(ValueError, match="malformed"):
+            kernel.scale_arcs(w, np.arange(arcs), 1.5, pair_of, starts, ends, broken, mark)
+        assert np.array_equal(w, before) and not mark.any()
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.int32, np.uint8])
@@ -213,3 +221,7 @@ def test_copy_at_equals_fancy_indexing(dtype) -> None:
     assert np.array_equal(dst, before)  # nothing copied
     with pytest.raises(ValueError, match="differ"):
         kernel.copy_at(dst, src[:10], np.array([0]))
+    other = np.zeros(50, dtype=np.int64 if dtype is np.float64 else np.float64)
+    if other.itemsize == dst.itemsize:  # same size, another type
+        with pytest.raises(ValueError, match="differ"):
+            kernel.copy_at(dst, other, np.array([0]))
