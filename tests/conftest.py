@@ -13,6 +13,12 @@ def network() -> Network:
     return load_network()
 
 
+#: Cost models the session's planner keeps (~100 MB each): the suite asks for ~60 over the
+#: session (measured), mostly a test module at a time, so the least recently used go rather
+#: than holding every one to the end (the suite peaked at ~13 GB of memory that way).
+SESSION_MODELS = 24
+
+
 @pytest.fixture(scope="session")
 def planner(network: Network) -> Planner:
-    return Planner(network)
+    return Planner(network, max_models=SESSION_MODELS)

@@ -40,8 +40,8 @@ def results(planner: Planner) -> dict[str, dict[str, Any]]:
     before = set(planner._models)
     out = run_validation(planner)
     # the run drops the cost models (and their graphs) it built, so a shared planner is not
-    # left holding GBs
-    assert set(planner._models) == before
+    # left holding GBs (a planner with a cap may also have dropped older ones meanwhile)
+    assert set(planner._models) <= before
     return {r["id"]: r for r in out}
 
 
