@@ -451,8 +451,7 @@ class _PenalisedSearch:
             if not np.isfinite(total).any():
                 return None
             j = int(np.argmin(total))
-            nodes, arcs = g.trace(pred, int(tgt[j]))
-        positions = arcs
+            nodes, positions = g.trace(pred, int(tgt[j]))
         first = nodes[0]
         source_cost = float(self.sc[self.src == first].min())
         target_cost = float(tc[j])

@@ -133,12 +133,8 @@ class CustomisableHierarchy:
     def _map_arcs(self, tail: np.ndarray, head: np.ndarray) -> bool:
         """Where each arc's weight goes: its supergraph edge and whether it climbs; False
         (and nothing changed) if the supergraph lacks an arc's edge."""
-        n = self.n_nodes
-        proper = tail != head
-        rt, rh = self.rank[tail[proper]], self.rank[head[proper]]
-        low, high = np.minimum(rt, rh), np.maximum(rt, rh)
+        proper, rt, rh, wanted = self._edge_keys(tail, head)
         key_edges = self._key_edges
-        wanted = low * max(n, 1) + high
         edge = np.searchsorted(key_edges, wanted)
         if self._missing(edge, wanted, key_edges):
             return False
@@ -170,12 +166,18 @@ class CustomisableHierarchy:
         """How many of the arcs (loops aside) join two nodes the supergraph does not: 0 when
         :meth:`for_arcs` fits them."""
         tail, head = _checked_arcs(self.n_nodes, tail, head)
-        proper = tail != head
-        rt, rh = self.rank[tail[proper]], self.rank[head[proper]]
-        n = max(self.n_nodes, 1)
-        wanted = np.minimum(rt, rh) * n + np.maximum(rt, rh)
+        wanted = self._edge_keys(tail, head)[3]
         key_edges = self._key_edges
         return self._missing(np.searchsorted(key_edges, wanted), wanted, key_edges)
+
+    def _edge_keys(
+        self, tail: np.ndarray, head: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Which arcs are not loops, their ends' ranks, and the key of the supergraph edge
+        each would sit on (as :attr:`_key_edges` numbers them)."""
+        proper = tail != head
+        rt, rh = self.rank[tail[proper]], self.rank[head[proper]]
+        return proper, rt, rh, np.minimum(rt, rh) * max(self.n_nodes, 1) + np.maximum(rt, rh)
 
     @property
     def _key_edges(self) -> np.ndarray:
