@@ -146,23 +146,23 @@ class Results:
 
 
 def _tree_threshold() -> int:
-    import corridors.planner as planner_module
+    import routing.graph as routing_graph
 
-    return int(planner_module._TREE_ORIGINS)
+    return int(routing_graph.TREE_SOURCES)
 
 
 @contextlib.contextmanager
 def _tree_origins(n: int) -> Iterator[None]:
-    """The planner's matrix builds a destination's backward tree from ``n`` asking origins
-    (``corridors.planner._TREE_ORIGINS``) inside the block."""
-    import corridors.planner as planner_module
+    """A matrix builds a destination's backward tree from ``n`` asking origins
+    (``routing.graph.TREE_SOURCES``, read by ``CostedGraph.paths_to``) inside the block."""
+    import routing.graph as routing_graph
 
-    old = planner_module._TREE_ORIGINS
-    planner_module._TREE_ORIGINS = n
+    old = routing_graph.TREE_SOURCES
+    routing_graph.TREE_SOURCES = n
     try:
         yield
     finally:
-        planner_module._TREE_ORIGINS = old
+        routing_graph.TREE_SOURCES = old
 
 
 def _graph_arcs(matrix: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -563,8 +563,9 @@ def bench_planner(res: Results, repeat: int, calls: int, n_origins: int, tmp: Pa
             res.add("matrix trees", t)
             t = _timed(lambda: planner.matrix(origins, ports, shipment=shp))[0]
             res.add("matrix trees cached", t)
-        same = all(a["cost_usd"] == b["cost_usd"] for a, b in zip(first_rows, by_tree, strict=True))
-        res.facts["matrix_same"] = res.facts.get("matrix_same", True) and same
+        if any(a["cost_usd"] != b["cost_usd"] for a, b in zip(first_rows, by_tree, strict=True)):
+            raise BenchError("the matrix by guided searches differs from the one by trees")
+        res.facts["matrix_same"] = True
 
     def draws() -> None:
         for _ in range(max(calls, 5)):
@@ -1024,7 +1025,7 @@ def _ratios(res: Results) -> list[str]:
             f"{_fmt(cached)}.  So a guided search costs ≈ {_fmt(per_search)} a cell beyond "
             f"reading a path and a tree ≈ {_fmt(per_tree)}: a tree pays off from "
             f"≈ {per_tree / per_search:.0f} origins per port (the planner's threshold, "
-            f"`_TREE_ORIGINS`, is {_tree_threshold()}; {n_o} origins here)."
+            f"`routing.graph.TREE_SOURCES`, is {_tree_threshold()}; {n_o} origins here)."
         )
         out.append(
             f"- the first matrix on a shipment (after one route) takes {_fmt(first)}: "

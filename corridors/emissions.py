@@ -40,7 +40,7 @@ def cargo_tonnes(shipment: Shipment, rules: Rules) -> float:
 
 
 def factor_of(
-    mode: str, country: str, carrier: str, gauge_mm: int, rules: Rules
+    mode: str, *, country: str, carrier: str, gauge_mm: int, rules: Rules
 ) -> tuple[str, EmissionFactor | None]:
     """The factor key and factor of a leg of ``mode`` in ``country`` (a border leg by the
     vehicle crossing: a train where it has a gauge and no truck ``carrier``)."""
@@ -60,11 +60,18 @@ def factor_of(
 
 
 def leg_co2e(
-    mode: str, country: str, carrier: str, gauge_mm: int, km: float, tonnes: float, rules: Rules
+    mode: str,
+    *,
+    country: str,
+    carrier: str,
+    gauge_mm: int,
+    km: float,
+    tonnes: float,
+    rules: Rules,
 ) -> tuple[float, str]:
     """``(co2e_kg, co2e_factor)`` of a leg (see :func:`factor_of`) of ``km`` carrying
     ``tonnes`` (:func:`cargo_tonnes`): ``(0.0, "")`` without line-haul."""
-    key, factor = factor_of(mode, country, carrier, gauge_mm, rules)
+    key, factor = factor_of(mode, country=country, carrier=carrier, gauge_mm=gauge_mm, rules=rules)
     if factor is None:
         return 0.0, ""
     return km * tonnes * factor.value, key

@@ -44,13 +44,6 @@ MAX_TRANSSHIPMENTS = 6
 _TRANSFER_KINDS = ("transload", "gauge_change", "terminal", "port")
 #: Threads for a matrix's searches (the compiled kernel releases the GIL).
 _MATRIX_THREADS = 2
-#: Origins asking for one destination from which a matrix builds the destination's complete
-#: backward search tree (:meth:`routing.CostedGraph.tree_to`, then cached) instead of one
-#: guided search per origin (:meth:`routing.CostedGraph.guided_edges_to`).  Measured on the
-#: default network (``bench/bench_routing.py``, 2 cores, 2026-11-29): a tree 60–65 ms of
-#: search; a guided search 0.1–0.18 ms beyond reading its path (it stops where it meets an
-#: earlier path), so a tree pays off from ~370–670 origins per destination (three runs).
-_TREE_ORIGINS = 600
 #: Destinations per origin from which a matrix runs one A* search per origin towards all the
 #: destinations (:meth:`routing.CostedGraph.paths_to_sets`, about a one-to-all search, 60–65
 #: ms as the trees above) instead of the destinations one by one (each destination's potential
@@ -865,9 +858,9 @@ class Planner:
         per destination: one A* search per origin guided by the exact distance on the
         graph of network nodes, each stopping where it meets a path found before
         (:meth:`routing.CostedGraph.guided_edges_to`); or, when the destination's complete
-        backward search tree is cached or at least :data:`_TREE_ORIGINS` origins ask for
-        it, the paths read off that tree (:meth:`routing.CostedGraph.tree_to`, built on a
-        few threads and kept on the model's graph for later matrices towards the same
+        backward search tree is cached or enough origins ask for it, the paths read off
+        that tree (:meth:`routing.CostedGraph.paths_to` chooses; destinations on a few
+        threads, trees kept on the model's graph for later matrices towards the same
         destination).  Each cell gets only its totals (:meth:`totals_many`, equal to the
         route's bill), not a full route with legs, geometry and draws.  Where two paths
         weigh the same for the objective, the one with the fewest arcs is taken (so a cell
@@ -903,70 +896,61 @@ class Planner:
         groups: dict[Shipment, list[int]] = {}
         for i, sh in enumerate(shipments):
             groups.setdefault(sh, []).append(i)
-        jobs: list[tuple[CostedGraph, np.ndarray, np.ndarray, list[Any], list[int], int]] = []
+        # per destination: the graph, the destination's end states and exit costs, the
+        # asking origins' start states and entry costs; the asking origins and the column
+        jobs: list[tuple[CostedGraph, np.ndarray, np.ndarray, list[Any]]] = []
+        asked: list[tuple[list[int], int]] = []
+        models: dict[Shipment, CostModel] = {}
         for sh, members in groups.items():
-            model = self.model(sh, mode_set, include_planned)
+            model = models[sh] = self.model(sh, mode_set, include_planned)
             g = self.graph(model, objective)
-            starts = [
-                self._ends(model, origs[i], node_modes, objective, start=True) for i in members
-            ]
+            starts = {
+                i: self._ends(model, origs[i], node_modes, objective, start=True) for i in members
+            }
             ends = [self._ends(model, d, node_modes, objective, start=False) for d in dests]
-            cached = all(g.has_tree(np.asarray(t, np.int64), np.asarray(c)) for t, c in ends)
-            if len(dests) >= _DESTINATIONS_PER_ORIGIN * len(members) and not cached:
+            if len(dests) >= _DESTINATIONS_PER_ORIGIN * len(members) and not all(
+                g.has_tree(np.asarray(t, np.int64), np.asarray(c)) for t, c in ends
+            ):
                 # many destinations, fewer origins: one A* search per origin towards all
-                sets = [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in ends]
+                sources = [starts[i] for i in members]
                 rows_of = g.paths_to_sets(
-                    [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in starts],
-                    sets,
+                    [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in sources],
+                    [(np.asarray(t, np.int64), np.asarray(c, np.float64)) for t, c in ends],
                 )
                 for i, row in zip(members, rows_of, strict=True):
                     for j, d in enumerate(dests):
                         q = row[j]
-                        if origs[i].key == d.key or not starts[members.index(i)][0] or q is None:
+                        if origs[i].key == d.key or not starts[i][0] or q is None:
                             cells[(i, j)] = None
                         else:
                             cells[(i, j)] = (np.asarray(q.edges, np.int64), q.nodes[0], q.nodes[-1])
                 continue
             for j, d in enumerate(dests):
-                ask = [i for i, (src, _) in zip(members, starts, strict=True) if src]
-                ask = [i for i in ask if origs[i].key != d.key]
                 for i in members:
                     cells[(i, j)] = None
-                if not ask:
-                    continue
+                ask = [i for i in members if starts[i][0] and origs[i].key != d.key]
                 dst, dst_w = ends[j]
-                if not dst:
+                if not ask or not dst:
                     continue
-                by_member = dict(zip(members, starts, strict=True))
-                sets = [
-                    (np.asarray(by_member[i][0], dtype=np.int64), np.asarray(by_member[i][1]))
-                    for i in ask
-                ]
+                sets = [(np.asarray(starts[i][0], np.int64), np.asarray(starts[i][1])) for i in ask]
                 jobs.append(
-                    (
-                        g,
-                        np.asarray(dst, dtype=np.int64),
-                        np.asarray(dst_w, dtype=np.float64),
-                        sets,
-                        ask,
-                        j,
-                    )
-                )
+                    (g, np.asarray(dst, np.int64), np.asarray(dst_w, np.float64), sets)
+                )  # fmt: skip
+                asked.append((ask, j))
         # per destination, on a few threads (the compiled searches release the GIL): the
         # paths read off its backward search tree where that is cached or pays off, else
         # one guided search per origin
         with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), _MATRIX_THREADS))) as pool:
-            results = list(pool.map(_destination_paths, jobs))
-        for (*_, ask, j), found in zip(jobs, results, strict=True):
-            for i, f in zip(ask, found, strict=True):
+            results = list(pool.map(lambda job: job[0].paths_to(*job[1:]), jobs))
+        for (ask, j), column in zip(asked, results, strict=True):
+            for i, f in zip(ask, column, strict=True):
                 cells[(i, j)] = None if f is None else (f[0], int(f[2][0]), int(f[2][-1]))
         # every cell's totals, the cells of one cost model together
         found: dict[tuple[int, int], tuple[float, float, float, list[str]]] = {}
         for sh, members in groups.items():
             keys = [(i, j) for i in members for j in range(len(dests)) if cells[(i, j)] is not None]
-            model = self.model(sh, mode_set, include_planned)
             paths = [c for k in keys if (c := cells[k]) is not None]
-            found.update(zip(keys, self.totals_many(model, paths), strict=True))
+            found.update(zip(keys, self.totals_many(models[sh], paths), strict=True))
         for i, o in enumerate(origs):
             sh = shipments[i]
             for j, d in enumerate(dests):
@@ -1075,7 +1059,7 @@ class Planner:
         item_at = np.searchsorted(item_starts, np.append(begins, len(arr))).tolist()
         first = arr[item_starts]
         border = (a["kind"][first] == ARC_KINDS.index("border")).tolist()
-        kms = _legs_km(model, arr, legs, begins, ends) if km is None else km
+        kms = _paths_km(model, arr, legs, begins, ends) if km is None else km
         out: list[tuple[float, float, float, list[str]]] = []
         for n, (_, start, end) in enumerate(paths):
             lo, hi = item_at[n], item_at[n + 1]
@@ -1344,7 +1328,7 @@ class Planner:
         """:attr:`Route.distance_km` of the route with these arcs, without building legs."""
         arr = np.asarray(arcs, dtype=np.int64)
         at = np.zeros(1, dtype=np.int64)
-        return _legs_km(model, arr, arc_keys(model, arr)[1], at, at + len(arr))[0]
+        return _paths_km(model, arr, arc_keys(model, arr)[1], at, at + len(arr))[0]
 
     def _legs(
         self,
@@ -1378,7 +1362,15 @@ class Planner:
             e0 = e_list[i0]
             carrier = model.layers[tags[k]] if kinds[k] == 0 else ""
             gauge = int(gauges[k])
-            co2e, factor = leg_co2e(mode, countries[k], carrier, gauge, km[k], tonnes, self.rules)
+            co2e, factor = leg_co2e(
+                mode,
+                country=countries[k],
+                carrier=carrier,
+                gauge_mm=gauge,
+                km=km[k],
+                tonnes=tonnes,
+                rules=self.rules,
+            )
             legs.append(
                 Leg(
                     mode=mode,
@@ -1452,7 +1444,7 @@ class Planner:
         return f"{lat:.3f},{lon:.3f}"
 
 
-def _legs_km(
+def _paths_km(
     model: CostModel, arr: np.ndarray, legs: np.ndarray, begins: np.ndarray, ends: np.ndarray
 ) -> list[float]:
     """:attr:`Route.distance_km` of several paths laid end to end (``arr``, their arcs;
@@ -1636,18 +1628,6 @@ def matrix(
     UnknownPlaceError, InvalidInputError
     """
     return _planner_of(network).matrix_result(origins, destinations, **options)
-
-
-def _destination_paths(
-    job: tuple[CostedGraph, np.ndarray, np.ndarray, list[Any], list[int], int],
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None]:
-    """A matrix's paths from the asking origins' start states to one destination: read
-    off the destination's backward search tree when it is cached or when enough origins
-    ask (:data:`_TREE_ORIGINS`), else one guided search per origin."""
-    g, dst, dst_w, sets, _, _ = job
-    if len(sets) >= _TREE_ORIGINS or g.has_tree(dst, dst_w):
-        return g.edges_to(dst, dst_w, sets)
-    return g.guided_edges_to(dst, dst_w, sets)
 
 
 def _check_objective(objective: str) -> None:

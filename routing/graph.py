@@ -918,6 +918,21 @@ class CostedGraph:
             out[i] = (self._edge[path], self._fwd[path], nodes, float(cost[i]))
         return out
 
+    def paths_to(
+        self,
+        targets: np.ndarray,
+        target_costs: np.ndarray,
+        source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None]:
+        """:meth:`edges_to` or :meth:`guided_edges_to`, whichever costs less: the paths read
+        off the targets' backward search tree when it is cached or when at least
+        :data:`TREE_SOURCES` source sets ask (the tree is then built and kept), else one
+        guided search per source set.  Same costs either way (on an exact tie of weight and
+        arcs, possibly another path)."""
+        if len(source_sets) >= TREE_SOURCES or self.has_tree(targets, target_costs):
+            return self.edges_to(targets, target_costs, source_sets)
+        return self.guided_edges_to(targets, target_costs, source_sets)
+
     def trace(self, pred: np.ndarray, node: int) -> tuple[list[int], np.ndarray]:
         """``(nodes, arc positions)`` of the searched path that ends at ``node``."""
         at = int(self._pos[node])
@@ -942,6 +957,13 @@ _NONE = -9999
 #: Landmarks of the A* potential (ALT); each costs two one-to-all searches on the graph
 #: of groups, once per graph.
 N_LANDMARKS = 8
+#: Source sets asking for one target set from which :meth:`CostedGraph.paths_to` builds the
+#: targets' complete backward search tree (:meth:`CostedGraph.tree_to`, then cached) instead
+#: of one guided search per set (:meth:`CostedGraph.guided_edges_to`).  Measured on the
+#: default network's costed state graph (``bench/bench_routing.py``, 2 cores, 2026-11-29): a
+#: tree 57–65 ms of search; a guided search 0.10–0.18 ms beyond reading its path (it stops
+#: where it meets an earlier path), so a tree pays off from ~370–670 sets (four runs).
+TREE_SOURCES = 600
 #: Backward search trees a graph keeps (:meth:`CostedGraph.tree_to`): the sea ports of a
 #: matrix (the bench asks six) and a few more.
 TREE_CACHE = 8

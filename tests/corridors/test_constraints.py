@@ -138,7 +138,7 @@ def test_matrix_by_guided_searches_equals_the_matrix_by_trees(
 ) -> None:
     """Few origins per destination: one guided search per cell, no tree built; many (here
     forced): the destination's backward tree, then kept.  Same cells either way."""
-    import corridors.planner as planner_module
+    import routing.graph as routing_graph
 
     sh = Shipment("UZB", dt.date(2025, 7, 14))
     origins = ["Tashkent", "Samarkand", "Dushanbe", "Osh", "Ashgabat", "Almaty"]
@@ -152,13 +152,39 @@ def test_matrix_by_guided_searches_equals_the_matrix_by_trees(
     g.drop_trees()
     guided = planner.matrix(origins, ports, shipment=sh)
     assert not any(g.has_tree(np.asarray(t), np.asarray(c, float)) for t, c in ends)
-    monkeypatch.setattr(planner_module, "_TREE_ORIGINS", 1)
+    monkeypatch.setattr(routing_graph, "TREE_SOURCES", 1)
     trees = planner.matrix(origins, ports, shipment=sh)
     assert all(g.has_tree(np.asarray(t), np.asarray(c, float)) for t, c in ends)
     assert len(guided) == len(trees) == len(origins) * len(ports)
     for a, b in zip(guided, trees, strict=True):
         assert (a["origin"], a["destination"]) == (b["origin"], b["destination"])
         assert a["cost_usd"] is not None and a["cost_usd"] == b["cost_usd"]
+
+
+def test_matrix_with_many_destinations_per_origin_equals_the_guided_one(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From enough destinations per origin (here forced) the matrix runs one search per
+    origin towards all of them (``paths_to_sets``): the same cells as one guided search per
+    cell."""
+    import corridors.planner as planner_module
+
+    sh = Shipment("UZB", dt.date(2025, 7, 21))
+    origins, ports = ["Tashkent", "Dushanbe", "Almaty"], ["PKKHI", "PKGWD", "IRBND"]
+    guided = planner.matrix(origins, ports, shipment=sh)
+    monkeypatch.setattr(planner_module, "_DESTINATIONS_PER_ORIGIN", 1)
+    calls = []
+    real = CostedGraph.paths_to_sets
+    monkeypatch.setattr(
+        CostedGraph, "paths_to_sets", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    per_origin = planner.matrix(origins, ports, shipment=sh)
+    assert calls  # the other branch really ran
+    assert len(guided) == len(per_origin) == 9
+    for a, b in zip(guided, per_origin, strict=True):
+        assert (a["origin"], a["destination"]) == (b["origin"], b["destination"])
+        assert a["reason"] == b["reason"]
+        assert a["cost_usd"] == b["cost_usd"] and a["distance_km"] == b["distance_km"]
 
 
 def test_alternatives_skip_the_monte_carlo_unless_asked(planner: Planner) -> None:

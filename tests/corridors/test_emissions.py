@@ -31,7 +31,10 @@ def test_route_co2e_is_the_sum_over_legs(planner: Planner, road_rail: list[Route
         tonnes = cargo_tonnes(r.shipment, rules)
         expected = 0.0
         for leg in r.legs:
-            _key, factor = factor_of(leg.mode, leg.country, leg.carrier, leg.gauge_mm, rules)
+            _key, factor = factor_of(
+                leg.mode, country=leg.country, carrier=leg.carrier, gauge_mm=leg.gauge_mm,
+                rules=rules,
+            )  # fmt: skip
             value = 0.0 if factor is None else factor.value
             assert leg.co2e_kg == pytest.approx(leg.distance_km * tonnes * value)
             expected += leg.distance_km * tonnes * value

@@ -240,6 +240,28 @@ def test_search_to_reads_a_cached_tree_and_new_weights_drop_it() -> None:
         assert q.cost == pytest.approx(best_path(heavier, s, c, tgt, tc).cost)
 
 
+def test_paths_to_builds_a_tree_only_for_many_sets_or_reads_a_cached_one(monkeypatch) -> None:
+    import routing.graph as routing_graph
+
+    rng = np.random.default_rng(6)
+    u, v = rng.integers(0, 60, 300), rng.integers(0, 60, 300)
+    g = CostedGraph(60, u, v, np.zeros(300, bool), rng.uniform(1, 5, 300))
+    sets = [(np.array([i]), np.zeros(1)) for i in range(10, 14)]
+    tgt, tc = np.array([1, 2]), np.array([0.0, 3.0])
+    guided = g.paths_to(tgt, tc, sets)
+    assert not g.has_tree(tgt, tc)  # four sets: guided searches
+    monkeypatch.setattr(routing_graph, "TREE_SOURCES", 4)
+    by_tree = g.paths_to(tgt, tc, sets)
+    assert g.has_tree(tgt, tc)
+    monkeypatch.setattr(routing_graph, "TREE_SOURCES", 100)
+    again = g.paths_to(tgt, tc, sets[:1])  # a cached tree is read whatever the count
+    for a, b in zip(guided, by_tree, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a[3] == pytest.approx(b[3], abs=1e-9)
+    assert again[0] is not None and np.array_equal(again[0][0], by_tree[0][0])
+
+
 def test_path_within_finds_a_path_cheaper_than_staying_at_a_source_target() -> None:
     # 0 -> 1 costs 1; starting at 1 (also the target) costs 10
     g = CostedGraph(2, np.array([0]), np.array([1]), np.ones(1, bool), np.ones(1))
