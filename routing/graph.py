@@ -40,6 +40,10 @@ from routing.hierarchy import Hierarchy
 
 _kernel = load()
 
+#: A path as arrays, for callers that need no :class:`Path`: the edge index and direction of
+#: each step, the node ids along it, and its cost.
+PathArrays = tuple[np.ndarray, np.ndarray, np.ndarray, float]
+
 __all__ = ["CostedGraph", "Path", "best_path", "best_paths", "shortest_path"]
 
 
@@ -814,14 +818,14 @@ class CostedGraph:
         targets: np.ndarray,
         target_costs: np.ndarray,
         source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
-    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None]:
+    ) -> list[PathArrays | None]:
         """:meth:`search_to` as arrays, for callers that need no :class:`Path`: per source
         set ``(edges, forward, nodes, cost)`` (edge index and direction of each step, the
         node ids along the path) or None."""
         dist, pred = self.tree_to(targets, target_costs)
         _, _, _, fwd_arc, rows = self._reverse
         pos = self._pos
-        out: list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None] = []
+        out: list[PathArrays | None] = []
         for s, c in source_sets:
             p = pos[s]
             keep = p >= 0
@@ -841,7 +845,7 @@ class CostedGraph:
         targets: np.ndarray,
         target_costs: np.ndarray,
         source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
-    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None]:
+    ) -> list[PathArrays | None]:
         """:meth:`edges_to` without a backward search tree: one A* search per source set,
         each guided by the exact distance to the targets on the graph of groups
         (:meth:`group_potential`: computed from :attr:`_group_hierarchy` for the groups
@@ -866,9 +870,7 @@ class CostedGraph:
         at = self._pos[tgt]
         ok = at >= 0
         t_c, tc_c = at[ok], tc[ok]
-        out: list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None] = [None] * len(
-            source_sets
-        )
+        out: list[PathArrays | None] = [None] * len(source_sets)
         if not source_sets:
             return out
         # every source set checked (all at once) and in compact numbering; the states
@@ -923,7 +925,7 @@ class CostedGraph:
         targets: np.ndarray,
         target_costs: np.ndarray,
         source_sets: Sequence[tuple[np.ndarray, np.ndarray]],
-    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float] | None]:
+    ) -> list[PathArrays | None]:
         """:meth:`edges_to` or :meth:`guided_edges_to`, whichever costs less: the paths read
         off the targets' backward search tree when it is cached or when at least
         :data:`TREE_SOURCES` source sets ask (the tree is then built and kept), else one
